@@ -1,0 +1,85 @@
+/*
+ * packet/engine.h - the packet engine interface: whole UDP datagrams in and
+ * out, in bursts, with addresses and ports.
+ *
+ * Purpose: one interface (open, tx_burst, rx_burst, close) with several
+ * backends, each a const struct of function pointers in its own file, listed
+ * in one static table (engine.c): socket (default; sendmmsg/recvmmsg on a
+ * pool of UDP sockets, no privileges), dpdk and pcap (raw frames).
+ * Threading: one TX thread calls tx_burst, one RX thread per RX queue calls
+ * rx_burst; open/close from the main thread while no worker runs.
+ * Memory: everything allocated in open; nothing on the burst path.
+ * Hot path: tx_burst/rx_burst. Untrusted input: what rx_burst returns.
+ */
+#ifndef FCRSCAN_PACKET_ENGINE_H
+#define FCRSCAN_PACKET_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet/addr.h"
+
+#define PKT_ENGINE_BURST_MAX 64
+#define PKT_ENGINE_PORTS_MAX 1024 /* socket engine: most sockets per family */
+#define PKT_ENGINE_RX_BUF_LEN 4096 /* larger datagrams are reported truncated */
+
+/* A datagram handed to tx_burst or returned by rx_burst. */
+struct pkt_dgram {
+    struct pkt_addr peer; /* TX: destination; RX: source */
+    uint16_t peer_port;
+    uint16_t local_port; /* TX: our source port (from the engine's port list);
+                            RX: the port it arrived on */
+    uint16_t len;
+    uint8_t truncated; /* RX: the datagram was larger than the receive buffer */
+    uint8_t *data;     /* TX: borrowed until tx_burst returns;
+                          RX: engine-owned, valid until the next rx_burst */
+};
+
+/* Open-time settings; plain data, borrowed during open only. */
+struct pkt_engine_config {
+    unsigned nb_ports;    /* socket engine: UDP sockets per family (>= 64) */
+    bool want_v4;         /* families the scan will send */
+    bool want_v6;
+    unsigned rcvbuf_len;  /* SO_RCVBUF request in octets, 0 = default */
+    /* raw engines */
+    const char *interface;
+    const char *dpdk_args;
+    struct pkt_addr source_v4;
+    struct pkt_addr source_v6;
+    bool has_next_hop_mac;
+    uint8_t next_hop_mac[6];
+};
+
+struct pkt_engine;
+
+struct pkt_engine_ops {
+    const char *name;
+    /* Returns 0 and *out (owned; release with close), or -errno / negative
+     * with a message in err[0..err_len) naming what failed. */
+    int (*open)(const struct pkt_engine_config *cfg, struct pkt_engine **out, char *err,
+                size_t err_len);
+    /* Sends up to nb datagrams; returns how many were taken. Threading: TX thread. */
+    unsigned (*tx_burst)(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb);
+    /* Receives up to nb datagrams, waiting at most timeout_ms when none is
+     * ready. Returns the count. Threading: RX thread. */
+    unsigned (*rx_burst)(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb,
+                         int timeout_ms);
+    /* The source ports datagrams may use for family (PKT_ADDR_V4/V6):
+     * writes up to cap ports, returns the count (0: any port is fine). */
+    unsigned (*ports)(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
+                      unsigned cap);
+    /* Datagrams the backend dropped itself (queue full, send errors). */
+    uint64_t (*tx_errors)(const struct pkt_engine *e);
+    void (*close)(struct pkt_engine *e); /* NULL is a no-op */
+};
+
+/* The backend called name, or NULL when it does not exist in this build. */
+const struct pkt_engine_ops *pkt_engine_find(const char *name);
+
+/* Comma-separated names of the backends in this build, static. */
+const char *pkt_engine_names(void);
+
+extern const struct pkt_engine_ops pkt_engine_socket;
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * The socket engine: ordinary UDP sockets, no privileges.
+ *
+ * RFC 5452 asks for source-port entropy on top of the 16-bit ID, so the
+ * engine binds a pool of sockets (at least 64 per family) to ports the kernel
+ * picks at random from its ephemeral range; the scanner chooses a socket per
+ * query with its keyed function. Sending groups consecutive datagrams of one
+ * socket into a single sendmmsg; receiving asks epoll which sockets are
+ * readable and drains each with recvmmsg, so a burst costs a few syscalls
+ * however many datagrams it carries.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "packet/engine.h"
+
+struct sock_entry {
+    int fd;
+    uint16_t port;
+    uint8_t family;
+};
+
+struct pkt_engine {
+    int epfd;
+    unsigned nb_socks;
+    struct sock_entry socks[2 * PKT_ENGINE_PORTS_MAX];
+    uint16_t nb_ports[2]; /* [0] IPv4, [1] IPv6 */
+    uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
+    /* Local port -> index into socks + 1, per family (0 = not ours). */
+    uint16_t by_port[2][65536];
+    uint64_t tx_errors;
+
+    /* RX state, owned by the RX thread. */
+    struct epoll_event events[2 * PKT_ENGINE_PORTS_MAX];
+    struct mmsghdr rx_msgs[PKT_ENGINE_BURST_MAX];
+    struct iovec rx_iov[PKT_ENGINE_BURST_MAX];
+    struct sockaddr_storage rx_from[PKT_ENGINE_BURST_MAX];
+    uint8_t rx_buf[PKT_ENGINE_BURST_MAX][PKT_ENGINE_RX_BUF_LEN];
+
+    /* TX scratch, owned by the TX thread. */
+    struct mmsghdr tx_msgs[PKT_ENGINE_BURST_MAX];
+    struct iovec tx_iov[PKT_ENGINE_BURST_MAX];
+    struct sockaddr_storage tx_to[PKT_ENGINE_BURST_MAX];
+};
+
+static unsigned fam_index(uint8_t family)
+{
+    return family == PKT_ADDR_V6 ? 1u : 0u;
+}
+
+static void socket_close(struct pkt_engine *e)
+{
+    if (e == NULL)
+        return;
+    for (unsigned i = 0; i < e->nb_socks; i++)
+        close(e->socks[i].fd);
+    if (e->epfd >= 0)
+        close(e->epfd);
+    free(e);
+}
+
+static int open_one(struct pkt_engine *e, uint8_t family, const struct pkt_engine_config *cfg,
+                    char *err, size_t err_len)
+{
+    int af = family == PKT_ADDR_V6 ? AF_INET6 : AF_INET;
+    int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        int rc = -errno;
+        snprintf(err, err_len, "socket engine: socket(%s): %s", af == AF_INET6 ? "IPv6" : "IPv4",
+                 strerror(errno));
+        return rc;
+    }
+    int one = 1;
+    if (af == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (cfg->rcvbuf_len > 0) {
+        int len = (int)cfg->rcvbuf_len;
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &len, sizeof(len));
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t sl;
+    if (af == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = in6addr_any;
+        sl = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_addr.s_addr = htonl(INADDR_ANY);
+        sl = sizeof(*s4);
+    }
+    /* Port 0: the kernel picks a random free ephemeral port. */
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || getsockname(fd, (struct sockaddr *)&ss, &sl)) {
+        int rc = -errno;
+        snprintf(err, err_len, "socket engine: bind: %s", strerror(errno));
+        close(fd);
+        return rc;
+    }
+    uint16_t port = ntohs(af == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                         : ((struct sockaddr_in *)&ss)->sin_port);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = e->nb_socks };
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        int rc = -errno;
+        snprintf(err, err_len, "socket engine: epoll_ctl: %s", strerror(errno));
+        close(fd);
+        return rc;
+    }
+    unsigned fi = fam_index(family);
+    e->socks[e->nb_socks] = (struct sock_entry){ .fd = fd, .port = port, .family = family };
+    e->by_port[fi][port] = (uint16_t)(e->nb_socks + 1);
+    e->ports[fi][e->nb_ports[fi]++] = port;
+    e->nb_socks++;
+    return 0;
+}
+
+static int socket_open(const struct pkt_engine_config *cfg, struct pkt_engine **out, char *err,
+                       size_t err_len)
+{
+    unsigned n = cfg->nb_ports;
+    if (n < 1 || n > PKT_ENGINE_PORTS_MAX) {
+        snprintf(err, err_len, "socket engine: %u sockets per family (1..%u)", n,
+                 PKT_ENGINE_PORTS_MAX);
+        return -EINVAL;
+    }
+    struct pkt_engine *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        snprintf(err, err_len, "socket engine: out of memory");
+        return -ENOMEM;
+    }
+    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (e->epfd < 0) {
+        int rc = -errno;
+        snprintf(err, err_len, "socket engine: epoll_create1: %s", strerror(errno));
+        socket_close(e);
+        return rc;
+    }
+    static const uint8_t families[2] = { PKT_ADDR_V4, PKT_ADDR_V6 };
+    for (unsigned f = 0; f < 2; f++) {
+        if (!(f == 0 ? cfg->want_v4 : cfg->want_v6))
+            continue;
+        for (unsigned i = 0; i < n; i++) {
+            int rc = open_one(e, families[f], cfg, err, err_len);
+            if (rc != 0) {
+                socket_close(e);
+                return rc;
+            }
+        }
+    }
+    *out = e;
+    return 0;
+}
+
+static socklen_t to_sockaddr(const struct pkt_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (a->family == PKT_ADDR_V6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a->bytes, 16);
+        return sizeof(*s6);
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    memcpy(&s4->sin_addr, a->bytes, 4);
+    return sizeof(*s4);
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, struct pkt_addr *a, uint16_t *port)
+{
+    memset(a, 0, sizeof(*a));
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        a->family = PKT_ADDR_V6;
+        memcpy(a->bytes, &s6->sin6_addr, 16);
+        *port = ntohs(s6->sin6_port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        a->family = PKT_ADDR_V4;
+        memcpy(a->bytes, &s4->sin_addr, 4);
+        *port = ntohs(s4->sin_port);
+    }
+}
+
+/* Single writer (TX thread); the stats thread reads it with a relaxed load. */
+static void count_tx_error(struct pkt_engine *e)
+{
+    __atomic_store_n(&e->tx_errors, e->tx_errors + 1, __ATOMIC_RELAXED);
+}
+
+static unsigned socket_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb)
+{
+    if (nb > PKT_ENGINE_BURST_MAX)
+        nb = PKT_ENGINE_BURST_MAX;
+    unsigned done = 0;
+    while (done < nb) {
+        unsigned fi = fam_index(d[done].peer.family);
+        uint16_t idx = e->by_port[fi][d[done].local_port];
+        if (idx == 0) {
+            /* Not one of our ports: a scanner bug, not a network event. */
+            count_tx_error(e);
+            done++;
+            continue;
+        }
+        int fd = e->socks[idx - 1].fd;
+        unsigned n = 0;
+        while (done + n < nb && d[done + n].local_port == d[done].local_port &&
+               d[done + n].peer.family == d[done].peer.family) {
+            const struct pkt_dgram *g = &d[done + n];
+            e->tx_iov[n] = (struct iovec){ .iov_base = g->data, .iov_len = g->len };
+            socklen_t sl = to_sockaddr(&g->peer, g->peer_port, &e->tx_to[n]);
+            e->tx_msgs[n].msg_hdr = (struct msghdr){ .msg_name = &e->tx_to[n],
+                                                     .msg_namelen = sl,
+                                                     .msg_iov = &e->tx_iov[n],
+                                                     .msg_iovlen = 1 };
+            n++;
+        }
+        int sent = sendmmsg(fd, e->tx_msgs, n, 0);
+        if (sent < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+                return done; /* socket buffer full: the caller retries the rest */
+            if (errno == EINTR)
+                continue;
+            /* The first datagram failed for good (unreachable, filtered). */
+            count_tx_error(e);
+            done++;
+            continue;
+        }
+        done += (unsigned)sent;
+        if ((unsigned)sent < n)
+            return done;
+    }
+    return done;
+}
+
+static unsigned socket_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb,
+                                int timeout_ms)
+{
+    if (nb > PKT_ENGINE_BURST_MAX)
+        nb = PKT_ENGINE_BURST_MAX;
+    int nev = epoll_wait(e->epfd, e->events, (int)e->nb_socks, timeout_ms);
+    if (nev <= 0)
+        return 0;
+    unsigned got = 0;
+    for (int i = 0; i < nev && got < nb; i++) {
+        const struct sock_entry *s = &e->socks[e->events[i].data.u32];
+        unsigned want = nb - got;
+        for (unsigned k = 0; k < want; k++) {
+            e->rx_iov[got + k].iov_base = e->rx_buf[got + k];
+            e->rx_iov[got + k].iov_len = PKT_ENGINE_RX_BUF_LEN;
+            e->rx_msgs[got + k].msg_hdr = (struct msghdr){ .msg_name = &e->rx_from[got + k],
+                                                           .msg_namelen = sizeof(e->rx_from[0]),
+                                                           .msg_iov = &e->rx_iov[got + k],
+                                                           .msg_iovlen = 1 };
+        }
+        int r = recvmmsg(s->fd, &e->rx_msgs[got], want, MSG_DONTWAIT, NULL);
+        if (r <= 0)
+            continue;
+        for (int k = 0; k < r; k++) {
+            struct pkt_dgram *g = &d[got];
+            struct mmsghdr *m = &e->rx_msgs[got];
+            from_sockaddr(&e->rx_from[got], &g->peer, &g->peer_port);
+            g->local_port = s->port;
+            g->data = e->rx_buf[got];
+            g->truncated = (m->msg_hdr.msg_flags & MSG_TRUNC) != 0;
+            g->len = (uint16_t)(m->msg_len > PKT_ENGINE_RX_BUF_LEN ? PKT_ENGINE_RX_BUF_LEN
+                                                                   : m->msg_len);
+            got++;
+        }
+    }
+    return got;
+}
+
+static unsigned socket_ports(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
+                             unsigned cap)
+{
+    unsigned fi = fam_index(family);
+    unsigned n = e->nb_ports[fi] < cap ? e->nb_ports[fi] : cap;
+    memcpy(ports, e->ports[fi], n * sizeof(ports[0]));
+    return n;
+}
+
+static uint64_t socket_tx_errors(const struct pkt_engine *e)
+{
+    return __atomic_load_n(&e->tx_errors, __ATOMIC_RELAXED);
+}
+
+const struct pkt_engine_ops pkt_engine_socket = {
+    .name = "socket",
+    .open = socket_open,
+    .tx_burst = socket_tx_burst,
+    .rx_burst = socket_rx_burst,
+    .ports = socket_ports,
+    .tx_errors = socket_tx_errors,
+    .close = socket_close,
+};

@@ -1,0 +1,1872 @@
+/*
+ * The scan: TX, RX, TCP and writer threads around the lock-free matcher.
+ *
+ * A target lives in a target slot from admission to its record: its PTR
+ * query state, the names its PTR answer gave and references to one forward
+ * entry per name. A forward entry is one A/AAAA lookup shared by every target
+ * whose PTR answer names it (dedup), with a Treiber stack of waiting
+ * (target, name) pairs. Completing a forward entry closes its stack with one
+ * atomic exchange and counts each waiter's outstanding lookups down; the
+ * thread that takes a target to zero writes its record. Entries whose last
+ * target is done stay in the index as a cache of answers until space is
+ * needed.
+ *
+ * Slot references: a target slot is its index; a forward entry is its index
+ * with SCAN_REF_FWD set. Both carry a generation in their query state word,
+ * so a timer or a stale index cell for a recycled slot can never claim it.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "packet/dns.h"
+#include "packet/rev.h"
+#include "scanner/matcher.h"
+#include "scanner/scan.h"
+#include "scanner/verdict.h"
+
+#define SCAN_REF_FWD   0x80000000u
+#define FWD_EVICTING   UINT32_MAX
+#define WAIT_CLOSED    UINT64_MAX
+#define FWD_ADDRS_MAX  32
+#define TIMEOUT_MAX_MS 6000u
+#define RECENT_SLOTS   65536u
+#define REQ_UDP        0u /* send the current attempt over UDP */
+
+enum worker_id { W_TX, W_RX, W_TCP, W_COUNT };
+
+/* Internal outcome when a lookup was cut short by a stop: no record. */
+#define OUTCOME_ABORT 0xFFu
+
+struct tgt {
+    _Atomic uint32_t state;       /* PTR query */
+    _Atomic uint32_t outstanding; /* forward lookups still running (+1 guard) */
+    _Atomic uint32_t queries;     /* PTR packets sent */
+    struct pkt_addr ip;
+    uint8_t rev_len;
+    uint8_t rev[PKT_REV_V6_MAX];
+    uint8_t ptr_outcome;
+    uint8_t ptr_reason;
+    int16_t ptr_rcode;
+    uint8_t nb_names;
+    bool aborted;
+    uint32_t flags;
+    uint64_t hkey;
+    uint64_t fp;
+    uint64_t t_start_ns;
+    uint32_t name_ref[STATS_NAMES_MAX];
+    uint32_t name_flags[STATS_NAMES_MAX];
+    uint32_t wnext[STATS_NAMES_MAX]; /* waiter links, node + 1 */
+};
+
+struct fwd {
+    _Atomic uint32_t state;
+    _Atomic uint32_t refs;
+    _Atomic uint64_t waiters; /* stack of (target * 32 + name) + 1, or WAIT_CLOSED */
+    _Atomic uint32_t queries;
+    _Atomic uint8_t in_idle;
+    uint8_t family;  /* the targets' family: decides A or AAAA first */
+    bool noquery;    /* holds an unusable / not evaluated name; not indexed */
+    uint8_t name_len;
+    uint8_t name[PKT_DNS_NAME_MAX]; /* lower case */
+    uint64_t hkey;
+    uint64_t fp;
+    /* result, written before the waiter stack is closed */
+    uint8_t outcome;
+    uint8_t reason;
+    uint8_t other_outcome;
+    uint8_t other_reason;
+    bool cname;
+    bool truncated;
+    uint8_t addr_family;
+    uint8_t nb_addr;
+    uint8_t addr[FWD_ADDRS_MAX][16];
+};
+
+/* A send order from RX (forward lookups, immediate retries) to TX. */
+struct txreq {
+    uint32_t ref;
+    uint32_t gen;
+};
+
+/* A truncated answer to re-ask over TCP; self-contained (no slot reads). */
+struct tcpjob {
+    uint32_t ref;
+    uint32_t state; /* the SCAN_Q_TCP state word the job owns */
+    unsigned attempt;
+    unsigned resolver;
+    uint16_t qtype;
+    uint16_t id;
+    uint8_t qname_len;
+    uint8_t qname[PKT_DNS_NAME_MAX];
+};
+
+struct timer {
+    uint32_t ref;
+    uint32_t state; /* the pending state word the timer belongs to */
+    uint64_t deadline_ns;
+};
+
+struct timerq {
+    struct timer *t;
+    size_t cap;
+    size_t head;
+    size_t tail;
+};
+
+struct recent {
+    _Atomic uint64_t key;
+    _Atomic uint64_t fp;
+};
+
+struct worker {
+    struct stats_counters c;
+    struct scan_limbo limbo;
+    struct scan_lines lines;
+    char *line_buf;
+    uint64_t now_ns;
+    int64_t wall_ms;
+};
+
+struct scan {
+    const struct scan_config *cfg;
+    struct pkt_engine *engine;
+    struct scan_key key_case;
+    struct tgt *tgts;
+    struct fwd *fwds;
+    uint32_t nb_tgts;
+    uint32_t nb_fwds;
+    struct scan_idxq tgt_free;
+    struct scan_idxq fwd_free;
+    struct scan_idxq fwd_idle;
+    struct scan_hindex index;
+    struct scan_epoch epoch;
+    struct recent *recent;
+    struct worker w[W_COUNT];
+    /* RX -> TX send orders; RX -> TCP jobs (single producer each). */
+    struct scan_idxq txreq_q; /* values index txreqs */
+    struct txreq *txreqs;
+    struct scan_idxq txreq_free;
+    struct tcpjob *tcpjobs;
+    struct scan_idxq tcpjob_q;
+    struct scan_idxq tcpjob_free;
+    struct timerq timers[SCAN_RETRIES_MAX + 1][2];
+    uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
+    unsigned nb_ports[2];
+    _Atomic uint8_t res_no0x20[SCAN_RESOLVERS_MAX];
+    _Atomic uint64_t active;      /* admitted targets without a record yet */
+    _Atomic uint64_t ptr_pending; /* targets whose PTR lookup is running */
+    _Atomic uint64_t started;
+    _Atomic uint64_t done_rows;
+    _Atomic int stopping;         /* 1 drain, 2 abort now */
+    _Atomic int tx_finished;      /* TX has admitted its last target */
+    _Atomic int all_done;
+    _Atomic int fatal;
+    char fatal_msg[256];
+    uint64_t t0_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_fatal(struct scan *s, const char *msg)
+{
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&s->fatal, &expect, 1))
+        snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s", msg);
+    atomic_store(&s->stopping, 2);
+}
+
+/* Single-writer counter increment, readable by the writer thread. */
+static inline void cnt_add(uint64_t *c, uint64_t n)
+{
+    __atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static inline struct fwd *fwd_of(struct scan *s, uint32_t ref)
+{
+    return &s->fwds[ref & ~SCAN_REF_FWD];
+}
+
+static inline _Atomic uint32_t *state_of(struct scan *s, uint32_t ref)
+{
+    return (ref & SCAN_REF_FWD) ? &fwd_of(s, ref)->state : &s->tgts[ref].state;
+}
+
+static uint64_t tgt_hash(const struct pkt_addr *a)
+{
+    return XXH3_64bits(a, sizeof(*a));
+}
+
+static uint64_t fwd_hash(const uint8_t *name, size_t len, uint8_t family)
+{
+    return XXH3_64bits_withSeed(name, len, family);
+}
+
+/* ---- query identity (RFC 5452) -------------------------------------------
+ * ID, source port and 0x20 case bits come from SipHash over (qtype, attempt,
+ * qname) under the run's secret key; the resolver for attempt a is a keyed
+ * per-name base plus a, so retries rotate over resolvers. */
+
+struct ident {
+    uint16_t id;
+    uint16_t port;
+    unsigned resolver;
+    uint64_t case_bits;
+};
+
+static uint64_t ident_hash(const struct scan_key *k, uint16_t qtype, unsigned attempt,
+                           const uint8_t *qname, size_t len)
+{
+    uint8_t buf[3 + PKT_DNS_NAME_MAX];
+    buf[0] = (uint8_t)(qtype >> 8);
+    buf[1] = (uint8_t)qtype;
+    buf[2] = (uint8_t)attempt;
+    memcpy(buf + 3, qname, len);
+    return scan_siphash(k, buf, 3 + len);
+}
+
+static void ident_make(const struct scan *s, uint16_t qtype, unsigned attempt,
+                       const uint8_t *qname, size_t len, struct ident *out)
+{
+    const struct scan_config *cfg = s->cfg;
+    uint64_t h = ident_hash(&cfg->key, qtype, attempt, qname, len);
+    uint64_t base = ident_hash(&cfg->key, qtype, 0xFF, qname, len);
+    /* The per-name base spreads names over resolvers; + attempt rotates. */
+    out->resolver = (unsigned)((base + attempt) % cfg->nb_resolvers);
+    unsigned fi = cfg->resolvers[out->resolver].addr.family == PKT_ADDR_V6 ? 1 : 0;
+    out->id = (uint16_t)h;
+    out->port = s->nb_ports[fi] ? s->ports[fi][(h >> 16) % s->nb_ports[fi]] : 0;
+    out->case_bits = cfg->use_0x20 ? ident_hash(&s->key_case, qtype, attempt, qname, len) : 0;
+}
+
+static bool use_0x20_for(struct scan *s, unsigned resolver)
+{
+    return s->cfg->use_0x20 && !atomic_load_explicit(&s->res_no0x20[resolver],
+                                                     memory_order_relaxed);
+}
+
+static unsigned attempt_timeout_ms(const struct scan_config *cfg, unsigned attempt)
+{
+    uint64_t t = (uint64_t)cfg->timeout_ms << (attempt > 12 ? 12 : attempt);
+    if (t > TIMEOUT_MAX_MS && cfg->timeout_ms <= TIMEOUT_MAX_MS)
+        t = TIMEOUT_MAX_MS;
+    return (unsigned)t;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+/* Hand one formatted record to the writer; waits while the ring is full
+ * (back-pressure from a slow output), unless the run is failing. */
+static void emit_line(struct scan *s, struct worker *w, const char *line, size_t len)
+{
+    while (!scan_lines_put(&w->lines, line, len)) {
+        if (atomic_load(&s->fatal))
+            return;
+        sched_yield();
+    }
+}
+
+/* ---- slot lifetime --------------------------------------------------------- */
+
+static void retire(struct scan *s, struct worker *w, uint32_t ref)
+{
+    uint64_t e = atomic_load_explicit(&s->epoch.global, memory_order_acquire);
+    if (!scan_limbo_put(&w->limbo, ref, e))
+        set_fatal(s, "internal: limbo overflow");
+}
+
+static void reclaim(struct scan *s, struct worker *w)
+{
+    scan_epoch_advance(&s->epoch);
+    uint32_t ref;
+    while (scan_limbo_get(&w->limbo, &s->epoch, &ref)) {
+        bool ok = (ref & SCAN_REF_FWD) ? scan_idxq_push(&s->fwd_free, ref & ~SCAN_REF_FWD)
+                                       : scan_idxq_push(&s->tgt_free, ref);
+        if (!ok)
+            set_fatal(s, "internal: free list overflow");
+    }
+}
+
+static void fwd_unref(struct scan *s, struct worker *w, uint32_t ref)
+{
+    struct fwd *f = fwd_of(s, ref);
+    uint32_t r = atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel);
+    if (r != 1)
+        return;
+    /* Unused now. A private holder goes, and so does a temporary failure
+     * (the next target asks again); an answer stays cached until the
+     * allocator needs room (evict_idle). */
+    bool keep = !f->noquery && scan_qs_q(atomic_load(&f->state)) == SCAN_Q_DONE &&
+                f->outcome != SCAN_OUTCOME_TEMP && f->outcome != OUTCOME_ABORT &&
+                f->other_outcome != OUTCOME_ABORT &&
+                (f->outcome != SCAN_OUTCOME_NODATA || f->other_outcome != SCAN_OUTCOME_TEMP);
+    if (!keep) {
+        uint32_t zero = 0;
+        if (atomic_compare_exchange_strong(&f->refs, &zero, FWD_EVICTING)) {
+            if (!f->noquery)
+                scan_hindex_remove(&s->index, f->hkey, ref);
+            retire(s, w, ref);
+        }
+        return;
+    }
+    if (atomic_exchange(&f->in_idle, 1) == 0 && !scan_idxq_push(&s->fwd_idle, ref))
+        atomic_store(&f->in_idle, 0);
+}
+
+/* ---- records --------------------------------------------------------------- */
+
+static bool addr_in(const struct fwd *f, const struct pkt_addr *ip)
+{
+    if (f->addr_family != ip->family)
+        return false;
+    size_t n = pkt_addr_len(ip);
+    for (unsigned i = 0; i < f->nb_addr; i++)
+        if (memcmp(f->addr[i], ip->bytes, n) == 0)
+            return true;
+    return false;
+}
+
+/* Write the target's record (unless it was aborted by a stop) and release it.
+ * Called by exactly one thread: the one that ended its last lookup. */
+static void finalize(struct scan *s, struct worker *w, uint32_t ti)
+{
+    struct tgt *t = &s->tgts[ti];
+    const struct scan_config *cfg = s->cfg;
+    struct stats_record rec;
+    bool aborted = t->aborted || t->ptr_outcome == OUTCOME_ABORT;
+
+    memset(&rec, 0, offsetof(struct stats_record, names));
+    rec.ip = t->ip;
+    rec.flags = t->flags;
+    rec.ptr_rcode = t->ptr_rcode;
+    uint32_t queries = atomic_load_explicit(&t->queries, memory_order_relaxed);
+    uint8_t status[STATS_NAMES_MAX], reasons[STATS_NAMES_MAX];
+
+    if (!aborted && t->ptr_outcome != SCAN_OUTCOME_ANSWER) {
+        rec.verdict = scan_verdict_reverse(t->ptr_outcome, t->ptr_reason, &rec.stage, &rec.reason);
+    } else if (!aborted) {
+        rec.nb_names = t->nb_names;
+        for (unsigned i = 0; i < t->nb_names; i++) {
+            struct fwd *f = fwd_of(s, t->name_ref[i]);
+            struct stats_name *n = &rec.names[i];
+            n->name.len = f->name_len;
+            memcpy(n->name.wire, f->name, f->name_len);
+            rec.flags |= t->name_flags[i];
+            reasons[i] = STATS_REASON_NONE;
+            if (i >= cfg->max_ptr) {
+                status[i] = STATS_NAME_NOT_EVALUATED;
+            } else if (f->noquery) {
+                status[i] = STATS_NAME_UNUSABLE;
+            } else if (f->outcome == OUTCOME_ABORT || f->other_outcome == OUTCOME_ABORT) {
+                aborted = true;
+                break;
+            } else {
+                struct scan_name_lookup l = {
+                    .outcome = f->outcome,
+                    .reason = f->reason,
+                    .target_found = addr_in(f, &t->ip),
+                    .other_outcome = f->other_outcome,
+                    .other_reason = f->other_reason,
+                };
+                bool wrong_family = false;
+                status[i] = scan_verdict_name_status(&l, &wrong_family, &reasons[i]);
+                if (wrong_family)
+                    rec.flags |= STATS_FLAG_WRONG_FAMILY;
+                if (f->cname)
+                    rec.flags |= STATS_FLAG_FORWARD_CNAME;
+                if (f->truncated)
+                    rec.flags |= STATS_FLAG_TRUNCATED;
+                queries += atomic_load_explicit(&f->queries, memory_order_relaxed);
+                unsigned na = f->nb_addr < STATS_ADDRS_MAX ? f->nb_addr : STATS_ADDRS_MAX;
+                for (unsigned k = 0; k < na; k++) {
+                    n->addr[k].family = f->addr_family;
+                    memset(n->addr[k].bytes, 0, 16);
+                    memcpy(n->addr[k].bytes, f->addr[k], f->addr_family == PKT_ADDR_V6 ? 16 : 4);
+                }
+                n->nb_addr = (uint8_t)na;
+            }
+            n->status = status[i];
+            n->reason = reasons[i];
+        }
+        if (!aborted) {
+            bool temp_other = false;
+            rec.verdict = scan_verdict_aggregate(status, reasons, t->nb_names, &rec.stage,
+                                                 &rec.reason, &temp_other);
+            if (temp_other)
+                rec.flags |= STATS_FLAG_FORWARD_TEMP_OTHER_NAME;
+        }
+    }
+
+    if (!aborted) {
+        rec.queries = queries > 0 ? queries : 1;
+        rec.elapsed_us = (w->now_ns > t->t_start_ns ? w->now_ns - t->t_start_ns : 0) / 1000;
+        rec.ts_ms = w->wall_ms;
+        int len = cfg->hooks.format(cfg->hooks.ctx, &rec, w->line_buf, cfg->line_max);
+        if (len < 0) {
+            set_fatal(s, "internal: record does not fit the line buffer");
+        } else {
+            emit_line(s, w, w->line_buf, (size_t)len);
+            stats_counters_row(&w->c, &rec);
+        }
+        atomic_fetch_add(&s->done_rows, 1);
+    }
+
+    for (unsigned i = 0; i < t->nb_names; i++)
+        fwd_unref(s, w, t->name_ref[i]);
+    t->nb_names = 0;
+    scan_hindex_remove(&s->index, t->hkey, ti);
+    uint32_t st = atomic_load(&t->state);
+    atomic_store(&t->state, scan_qs_make(scan_qs_gen(st), SCAN_Q_IDLE));
+    retire(s, w, ti);
+    atomic_fetch_sub(&s->active, 1);
+}
+
+/* One of target ti's lookups ended; the last one writes the record. */
+static void tgt_countdown(struct scan *s, struct worker *w, uint32_t ti)
+{
+    if (atomic_fetch_sub_explicit(&s->tgts[ti].outstanding, 1, memory_order_acq_rel) == 1)
+        finalize(s, w, ti);
+}
+
+/* ---- completing lookups ------------------------------------------------------ */
+
+static void recent_put(struct scan *s, uint64_t key, uint64_t fp)
+{
+    struct recent *r = &s->recent[key & (RECENT_SLOTS - 1)];
+    atomic_store_explicit(&r->fp, fp, memory_order_relaxed);
+    atomic_store_explicit(&r->key, key, memory_order_relaxed);
+}
+
+/* Forward entry finished (state already DONE): wake every waiting target. */
+static void fwd_complete(struct scan *s, struct worker *w, uint32_t ref)
+{
+    struct fwd *f = fwd_of(s, ref);
+    recent_put(s, f->hkey, f->fp);
+    uint64_t head = atomic_exchange_explicit(&f->waiters, WAIT_CLOSED, memory_order_acq_rel);
+    while (head != 0 && head != WAIT_CLOSED) {
+        uint32_t node = (uint32_t)(head - 1);
+        uint32_t ti = node / STATS_NAMES_MAX;
+        head = s->tgts[ti].wnext[node % STATS_NAMES_MAX];
+        tgt_countdown(s, w, ti);
+    }
+}
+
+/* Register target ti's name i as waiting on forward entry ref. */
+static void fwd_wait(struct scan *s, struct worker *w, uint32_t ti, unsigned i, uint32_t ref)
+{
+    struct fwd *f = fwd_of(s, ref);
+    uint64_t node = (uint64_t)ti * STATS_NAMES_MAX + i + 1;
+    uint64_t head = atomic_load_explicit(&f->waiters, memory_order_acquire);
+    for (;;) {
+        if (head == WAIT_CLOSED) {
+            /* Already answered: nothing to wait for. */
+            tgt_countdown(s, w, ti);
+            return;
+        }
+        s->tgts[ti].wnext[i] = (uint32_t)head;
+        if (atomic_compare_exchange_weak_explicit(&f->waiters, &head, node, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return;
+    }
+}
+
+/* Ask TX to send the current attempt of ref (state gen). */
+static void request_send(struct scan *s, uint32_t ref, uint32_t gen)
+{
+    uint32_t slot;
+    while (!scan_idxq_pop(&s->txreq_free, &slot)) {
+        if (atomic_load(&s->fatal))
+            return;
+        sched_yield();
+    }
+    s->txreqs[slot] = (struct txreq){ .ref = ref, .gen = gen };
+    while (!scan_idxq_push(&s->txreq_q, slot))
+        sched_yield();
+}
+
+/* Allocate a forward entry for name (lower case) and family. RX/TCP. */
+static bool fwd_alloc(struct scan *s, uint32_t *ref_out)
+{
+    uint32_t idx;
+    if (!scan_idxq_pop(&s->fwd_free, &idx))
+        return false;
+    struct fwd *f = &s->fwds[idx];
+    uint32_t st = atomic_load(&f->state);
+    atomic_store(&f->state, scan_qs_make((scan_qs_gen(st) + 1) & 0xFFFFFF, SCAN_Q_IDLE));
+    atomic_store(&f->refs, 1);
+    atomic_store(&f->waiters, 0);
+    atomic_store(&f->queries, 0);
+    atomic_store(&f->in_idle, 0);
+    f->noquery = false;
+    f->outcome = f->other_outcome = SCAN_OUTCOME_TEMP;
+    f->reason = f->other_reason = STATS_REASON_OTHER;
+    f->cname = f->truncated = false;
+    f->nb_addr = 0;
+    f->addr_family = 0;
+    f->fp = 0;
+    *ref_out = idx | SCAN_REF_FWD;
+    return true;
+}
+
+/* Take a reference on a live, indexed forward entry unless it is going. */
+static bool fwd_try_ref(struct fwd *f)
+{
+    uint32_t r = atomic_load_explicit(&f->refs, memory_order_acquire);
+    while (r != FWD_EVICTING) {
+        if (atomic_compare_exchange_weak_explicit(&f->refs, &r, r + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return true;
+    }
+    return false;
+}
+
+/* Find a cached or running lookup for (name, family), else start one.
+ * *created tells the caller to request its first send. */
+static bool fwd_get(struct scan *s, struct worker *w, const uint8_t *name, uint8_t len,
+                    uint8_t family, uint32_t *ref, bool *created)
+{
+    uint64_t h = fwd_hash(name, len, family);
+    uint32_t cand[16];
+    unsigned n = scan_hindex_find(&s->index, h, cand, 16);
+    for (unsigned i = 0; i < n; i++) {
+        if (!(cand[i] & SCAN_REF_FWD))
+            continue;
+        struct fwd *f = fwd_of(s, cand[i]);
+        if (f->hkey == h && f->family == family && f->name_len == len &&
+            memcmp(f->name, name, len) == 0 && fwd_try_ref(f)) {
+            /* Re-check: the slot may have been re-keyed between compare and ref. */
+            if (f->hkey == h && f->name_len == len && memcmp(f->name, name, len) == 0) {
+                *ref = cand[i];
+                *created = false;
+                return true;
+            }
+            fwd_unref(s, w, cand[i]);
+        }
+    }
+    if (!fwd_alloc(s, ref))
+        return false;
+    struct fwd *f = fwd_of(s, *ref);
+    f->family = family;
+    f->name_len = len;
+    memcpy(f->name, name, len);
+    f->hkey = h;
+    if (!scan_hindex_insert(&s->index, h, *ref)) {
+        atomic_store(&f->refs, FWD_EVICTING);
+        retire(s, w, *ref);
+        return false;
+    }
+    *created = true;
+    return true;
+}
+
+/* Evict cached answers nobody uses while the free list runs low. RX only. */
+static void evict_idle(struct scan *s, struct worker *w)
+{
+    size_t low = s->nb_fwds / 8;
+    unsigned budget = 256;
+    uint32_t ref;
+    while (budget-- > 0 && scan_idxq_count(&s->fwd_free) < low &&
+           scan_idxq_pop(&s->fwd_idle, &ref)) {
+        struct fwd *f = fwd_of(s, ref);
+        atomic_store(&f->in_idle, 0);
+        uint32_t zero = 0;
+        if (!atomic_compare_exchange_strong(&f->refs, &zero, FWD_EVICTING))
+            continue; /* in use again; it re-enters the idle list later */
+        scan_hindex_remove(&s->index, f->hkey, ref);
+        retire(s, w, ref);
+    }
+}
+
+/* A private holder for a name that is not looked up (unusable, over limit). */
+static bool fwd_private(struct scan *s, const uint8_t *name, uint8_t len, uint32_t *ref)
+{
+    if (!fwd_alloc(s, ref))
+        return false;
+    struct fwd *f = fwd_of(s, *ref);
+    f->noquery = true;
+    f->name_len = len;
+    memcpy(f->name, name, len);
+    f->hkey = 0;
+    atomic_store(&f->waiters, WAIT_CLOSED);
+    return true;
+}
+
+/* ---- processing one validated answer ---------------------------------------- */
+
+/* Order-independent fingerprint of an answer's content (conflict detection). */
+static uint64_t reply_fp(const struct pkt_dns_reply *r)
+{
+    uint64_t fp = XXH3_64bits_withSeed(&r->rcode, sizeof(r->rcode), 1);
+    for (unsigned i = 0; i < r->nb_ptr; i++) {
+        uint8_t tmp[PKT_DNS_NAME_MAX];
+        memcpy(tmp, r->ptr[i].wire, r->ptr[i].len);
+        pkt_dns_name_lower(tmp, r->ptr[i].len);
+        fp += XXH3_64bits(tmp, r->ptr[i].len);
+    }
+    for (unsigned i = 0; i < r->nb_addr; i++)
+        fp += XXH3_64bits(r->addr[i], 16);
+    return fp | 1; /* 0 means "ended without an answer" */
+}
+
+static uint8_t rcode_reason(unsigned rcode)
+{
+    switch (rcode) {
+    case PKT_DNS_RCODE_SERVFAIL:
+        return STATS_REASON_SERVFAIL;
+    case PKT_DNS_RCODE_REFUSED:
+        return STATS_REASON_REFUSED;
+    default:
+        return STATS_REASON_OTHER;
+    }
+}
+
+/* ANSWER / NODATA / NXDOMAIN / TEMP of a final reply (RFC 2308, RFC 6604:
+ * after a CNAME the rcode speaks of the chain's last name). */
+static uint8_t reply_outcome(const struct pkt_dns_reply *r, uint8_t *reason)
+{
+    *reason = STATS_REASON_NONE;
+    if (r->rcode == PKT_DNS_RCODE_NXDOMAIN)
+        return SCAN_OUTCOME_NXDOMAIN;
+    if (r->rcode != PKT_DNS_RCODE_NOERROR) {
+        *reason = rcode_reason(r->rcode);
+        return SCAN_OUTCOME_TEMP;
+    }
+    bool any = r->qtype == PKT_DNS_TYPE_PTR ? r->nb_ptr_total > 0 : r->nb_addr_total > 0;
+    return any ? SCAN_OUTCOME_ANSWER : SCAN_OUTCOME_NODATA;
+}
+
+/* Start a forward entry this thread created: first attempt pending, ask TX. */
+static void fwd_start(struct scan *s, uint32_t ref)
+{
+    struct fwd *f = fwd_of(s, ref);
+    uint32_t g = scan_qs_gen(atomic_load(&f->state));
+    atomic_store(&f->state, scan_qs_pending_make(g, 0, false));
+    request_send(s, ref, g);
+}
+
+/* What a PTR answer gives a target, gathered before the claim so that a
+ * losing claimer writes nothing into the target. */
+struct ptr_set {
+    unsigned nb;
+    uint32_t flags;
+    uint32_t refs[STATS_NAMES_MAX];
+    uint32_t name_flags[STATS_NAMES_MAX];
+    bool created[STATS_NAMES_MAX];
+};
+
+/* Give back the references of a set that will not be used. An entry created
+ * here is started anyway: another target may have found it in the index. */
+static void ptr_set_release(struct scan *s, struct worker *w, struct ptr_set *ps, unsigned nb)
+{
+    for (unsigned k = 0; k < nb; k++) {
+        if (ps->created[k])
+            fwd_start(s, ps->refs[k]);
+        fwd_unref(s, w, ps->refs[k]);
+    }
+}
+
+/* Collect the distinct PTR names of r for target t into forward entries
+ * (references taken). Returns false when the forward table is full (all
+ * references given back; the query stays pending). */
+static bool ptr_names(struct scan *s, struct worker *w, const struct tgt *t,
+                      const struct pkt_dns_reply *r, struct ptr_set *ps)
+{
+    const struct scan_config *cfg = s->cfg;
+    unsigned nb = 0;
+    uint8_t lower[STATS_NAMES_MAX][PKT_DNS_NAME_MAX];
+    uint8_t lens[STATS_NAMES_MAX];
+    for (unsigned i = 0; i < r->nb_ptr && nb < STATS_NAMES_MAX; i++) {
+        const struct pkt_dns_name *n = &r->ptr[i];
+        bool dup = false;
+        for (unsigned k = 0; k < nb && !dup; k++)
+            dup = pkt_dns_name_equal(lower[k], lens[k], n->wire, n->len);
+        if (dup)
+            continue;
+        memcpy(lower[nb], n->wire, n->len);
+        pkt_dns_name_lower(lower[nb], n->len);
+        lens[nb] = n->len;
+        nb++;
+    }
+    ps->nb = nb;
+    ps->flags = 0;
+    if (nb > 1)
+        ps->flags |= STATS_FLAG_MULTI_PTR;
+    if (nb > cfg->max_ptr || r->nb_ptr_total > r->nb_ptr)
+        ps->flags |= STATS_FLAG_MULTI_PTR_OVER_LIMIT;
+    if (r->nb_hops > 0)
+        ps->flags |= STATS_FLAG_CNAME_REVERSE;
+    for (unsigned i = 0; i < nb; i++) {
+        bool unusable = false;
+        ps->name_flags[i] =
+            cfg->hooks.classify(cfg->hooks.ctx, lower[i], lens[i], &t->ip, &unusable);
+        bool ok;
+        ps->created[i] = false;
+        if (unusable || i >= cfg->max_ptr)
+            ok = fwd_private(s, lower[i], lens[i], &ps->refs[i]);
+        else
+            ok = fwd_get(s, w, lower[i], lens[i], t->ip.family, &ps->refs[i], &ps->created[i]);
+        if (!ok) {
+            ptr_set_release(s, w, ps, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The PTR lookup of target ti ended with outcome (state is DONE, owned). */
+static void ptr_done(struct scan *s, struct worker *w, uint32_t ti, uint8_t outcome,
+                     uint8_t reason, int rcode, const struct pkt_dns_reply *r,
+                     const struct ptr_set *ps)
+{
+    struct tgt *t = &s->tgts[ti];
+    t->ptr_outcome = outcome;
+    t->ptr_reason = reason;
+    t->ptr_rcode = (int16_t)rcode;
+    atomic_fetch_sub(&s->ptr_pending, 1);
+    recent_put(s, t->hkey, t->fp);
+    if (outcome != SCAN_OUTCOME_ANSWER || r == NULL || ps == NULL) {
+        atomic_store(&t->outstanding, 1);
+        tgt_countdown(s, w, ti);
+        return;
+    }
+    t->flags |= ps->flags;
+    t->nb_names = (uint8_t)ps->nb;
+    /* One for each looked-up name, plus a guard so no waiter can finish the
+     * target before every name is registered. */
+    atomic_store(&t->outstanding, 1);
+    for (unsigned i = 0; i < ps->nb; i++) {
+        t->name_ref[i] = ps->refs[i];
+        t->name_flags[i] = ps->name_flags[i];
+        if (fwd_of(s, ps->refs[i])->noquery)
+            continue;
+        atomic_fetch_add(&t->outstanding, 1);
+        if (ps->created[i])
+            fwd_start(s, ps->refs[i]);
+        fwd_wait(s, w, ti, i, ps->refs[i]);
+    }
+    tgt_countdown(s, w, ti);
+}
+
+/* Store a forward answer's addresses of family fam. */
+static void fwd_store_addrs(struct fwd *f, const struct pkt_dns_reply *r, uint8_t fam)
+{
+    f->addr_family = fam;
+    f->nb_addr = (uint8_t)(r->nb_addr < FWD_ADDRS_MAX ? r->nb_addr : FWD_ADDRS_MAX);
+    for (unsigned i = 0; i < f->nb_addr; i++)
+        memcpy(f->addr[i], r->addr[i], 16);
+}
+
+/*
+ * End (or advance) a forward lookup after a final reply for phase (state is
+ * DONE and owned when called with a reply; for phase 1 NODATA of the primary
+ * family we move to the other family instead).
+ */
+static void fwd_reply(struct scan *s, struct worker *w, uint32_t ref, uint32_t gen, bool phase2,
+                      bool via_tcp, const struct pkt_dns_reply *r, uint8_t outcome,
+                      uint8_t reason)
+{
+    struct fwd *f = fwd_of(s, ref);
+    uint8_t fam = r->qtype == PKT_DNS_TYPE_AAAA ? PKT_ADDR_V6 : PKT_ADDR_V4;
+    if (r->nb_hops > 0)
+        f->cname = true;
+    if (via_tcp)
+        f->truncated = true;
+    if (!phase2) {
+        f->outcome = outcome;
+        f->reason = reason;
+        if (outcome == SCAN_OUTCOME_ANSWER)
+            fwd_store_addrs(f, r, fam);
+        if (outcome == SCAN_OUTCOME_NODATA) {
+            /* NODATA in the target's family: ask the other family to tell
+             * wrong-family from dangling (DESIGN.md). */
+            atomic_store(&f->state, scan_qs_pending_make(gen, 0, true));
+            request_send(s, ref, gen);
+            return;
+        }
+    } else {
+        f->other_outcome = outcome;
+        f->other_reason = reason;
+        if (outcome == SCAN_OUTCOME_ANSWER)
+            fwd_store_addrs(f, r, fam);
+    }
+    fwd_complete(s, w, ref);
+}
+
+/* ---- TX ------------------------------------------------------------------------ */
+
+struct txbatch {
+    struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
+    uint8_t buf[PKT_ENGINE_BURST_MAX][PKT_DNS_QUERY_MAX];
+    unsigned n;
+};
+
+static int cmp_dgram(const void *a, const void *b)
+{
+    const struct pkt_dgram *x = a, *y = b;
+    if (x->peer.family != y->peer.family)
+        return x->peer.family - y->peer.family;
+    return (int)x->local_port - (int)y->local_port;
+}
+
+static void tx_flush(struct scan *s, struct txbatch *b)
+{
+    if (b->n == 0)
+        return;
+    /* Group by socket so each sendmmsg carries several datagrams. */
+    qsort(b->d, b->n, sizeof(b->d[0]), cmp_dgram);
+    unsigned off = 0;
+    unsigned spins = 0;
+    while (off < b->n) {
+        unsigned k = s->cfg->engine->tx_burst(s->engine, b->d + off, b->n - off);
+        off += k;
+        if (k == 0) {
+            if (++spins > 1000 || atomic_load(&s->stopping) == 2)
+                break;
+            struct timespec ts = { 0, 50000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    b->n = 0;
+}
+
+static struct timerq *timerq_for(struct scan *s, unsigned attempt, bool phase2)
+{
+    return &s->timers[attempt][phase2 ? 1 : 0];
+}
+
+static void timer_push(struct scan *s, uint32_t ref, uint32_t state, unsigned attempt,
+                       bool phase2, uint64_t deadline)
+{
+    struct timerq *q = timerq_for(s, attempt, phase2);
+    if (q->tail - q->head == q->cap) {
+        set_fatal(s, "internal: timer queue overflow");
+        return;
+    }
+    q->t[q->tail & (q->cap - 1)] = (struct timer){ .ref = ref, .state = state,
+                                                   .deadline_ns = deadline };
+    q->tail++;
+}
+
+/* Build and queue the current attempt of ref's query. TX only. */
+static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_t ref,
+                    uint32_t state)
+{
+    const struct scan_config *cfg = s->cfg;
+    unsigned attempt;
+    bool phase2;
+    if (!scan_qs_pending(state, &attempt, &phase2))
+        return;
+    const uint8_t *qname;
+    uint8_t qlen;
+    uint16_t qtype;
+    _Atomic uint32_t *qcount;
+    if (ref & SCAN_REF_FWD) {
+        struct fwd *f = fwd_of(s, ref);
+        qname = f->name;
+        qlen = f->name_len;
+        bool v6 = (f->family == PKT_ADDR_V6) != phase2;
+        qtype = v6 ? PKT_DNS_TYPE_AAAA : PKT_DNS_TYPE_A;
+        qcount = &f->queries;
+    } else {
+        struct tgt *t = &s->tgts[ref];
+        qname = t->rev;
+        qlen = t->rev_len;
+        qtype = PKT_DNS_TYPE_PTR;
+        qcount = &t->queries;
+    }
+    struct ident id;
+    ident_make(s, qtype, attempt, qname, qlen, &id);
+    const struct scan_resolver *res = &cfg->resolvers[id.resolver];
+    if (id.port == 0) {
+        set_fatal(s, "internal: no socket for the resolver's address family");
+        return;
+    }
+
+    if (b->n == PKT_ENGINE_BURST_MAX)
+        tx_flush(s, b);
+    uint8_t *buf = b->buf[b->n];
+    uint8_t name[PKT_DNS_NAME_MAX];
+    memcpy(name, qname, qlen);
+    if (use_0x20_for(s, id.resolver))
+        pkt_dns_name_case20(name, qlen, id.case_bits);
+    struct pkt_dns_query q = { .qname = name,
+                               .qname_len = qlen,
+                               .qtype = qtype,
+                               .id = id.id,
+                               .rd = cfg->rd,
+                               .edns = true };
+    int len = pkt_dns_query_build(buf, PKT_DNS_QUERY_MAX, &q);
+    if (len < 0)
+        return;
+    b->d[b->n] = (struct pkt_dgram){ .peer = res->addr,
+                                     .peer_port = res->port,
+                                     .local_port = id.port,
+                                     .len = (uint16_t)len,
+                                     .data = buf };
+    b->n++;
+    atomic_fetch_add_explicit(qcount, 1, memory_order_relaxed);
+    cnt_add(&w->c.sent, 1);
+    if (attempt > 0)
+        cnt_add(&w->c.retried, 1);
+    timer_push(s, ref, state, attempt, phase2,
+               w->now_ns + (uint64_t)attempt_timeout_ms(cfg, attempt) * 1000000ull);
+}
+
+/* End ref's lookup with a timeout (or an abort when stopping). TX only. */
+static void tx_expire(struct scan *s, struct worker *w, uint32_t ref, uint32_t state,
+                      bool abort_now)
+{
+    _Atomic uint32_t *st = state_of(s, ref);
+    uint32_t gen = scan_qs_gen(state);
+    if (!atomic_compare_exchange_strong(st, &state, scan_qs_make(gen, SCAN_Q_DONE)))
+        return; /* answered meanwhile */
+    uint8_t outcome = abort_now ? OUTCOME_ABORT : SCAN_OUTCOME_TEMP;
+    if (ref & SCAN_REF_FWD) {
+        struct fwd *f = fwd_of(s, ref);
+        unsigned attempt;
+        bool phase2 = false;
+        scan_qs_pending(state, &attempt, &phase2);
+        f->fp = 0;
+        if (phase2) {
+            f->other_outcome = outcome;
+            f->other_reason = STATS_REASON_TIMEOUT;
+        } else {
+            f->outcome = outcome;
+            f->reason = STATS_REASON_TIMEOUT;
+        }
+        fwd_complete(s, w, ref);
+    } else {
+        struct tgt *t = &s->tgts[ref];
+        t->fp = 0;
+        ptr_done(s, w, ref, outcome, STATS_REASON_TIMEOUT, -1, NULL, NULL);
+    }
+}
+
+static void tx_timers(struct scan *s, struct worker *w, struct txbatch *b, bool stopping,
+                      bool abort_all)
+{
+    const struct scan_config *cfg = s->cfg;
+    for (unsigned a = 0; a <= cfg->retries; a++) {
+        for (unsigned p = 0; p < 2; p++) {
+            struct timerq *q = &s->timers[a][p];
+            while (q->head != q->tail) {
+                struct timer *tm = &q->t[q->head & (q->cap - 1)];
+                if (!abort_all && tm->deadline_ns > w->now_ns)
+                    break;
+                struct timer t = *tm;
+                q->head++;
+                uint32_t cur = atomic_load(state_of(s, t.ref));
+                if (cur != t.state)
+                    continue; /* answered, advanced or recycled */
+                if (abort_all || stopping) {
+                    tx_expire(s, w, t.ref, t.state, true);
+                } else if (a < cfg->retries) {
+                    uint32_t next = scan_qs_pending_make(scan_qs_gen(t.state), a + 1, p == 1);
+                    if (atomic_compare_exchange_strong(state_of(s, t.ref), &cur, next))
+                        tx_send(s, w, b, t.ref, next);
+                } else {
+                    tx_expire(s, w, t.ref, t.state, false);
+                }
+            }
+        }
+    }
+}
+
+/* Admit one target from the hook. False when there are no more. */
+static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *no_room)
+{
+    const struct scan_config *cfg = s->cfg;
+    *no_room = false;
+    /* Reserve forward entries for the PTR answers in flight (back-pressure:
+     * nothing is dropped, admission just waits). */
+    size_t fwd_avail = scan_idxq_count(&s->fwd_free) + scan_idxq_count(&s->fwd_idle);
+    if (fwd_avail < 64 + 2 * atomic_load(&s->ptr_pending)) {
+        *no_room = true;
+        return true;
+    }
+    uint32_t ti;
+    if (!scan_idxq_pop(&s->tgt_free, &ti)) {
+        *no_room = true;
+        return true;
+    }
+    struct pkt_addr a;
+    if (!cfg->hooks.next_target(cfg->hooks.ctx, &a)) {
+        scan_idxq_push(&s->tgt_free, ti);
+        return false;
+    }
+    struct tgt *t = &s->tgts[ti];
+    uint32_t gen = (scan_qs_gen(atomic_load(&t->state)) + 1) & 0xFFFFFF;
+    atomic_store(&t->state, scan_qs_make(gen, SCAN_Q_IDLE));
+    t->ip = a;
+    int len = pkt_rev_name(&a, t->rev, sizeof(t->rev));
+    if (len < 0) {
+        scan_idxq_push(&s->tgt_free, ti);
+        return true;
+    }
+    t->rev_len = (uint8_t)len;
+    t->nb_names = 0;
+    t->flags = 0;
+    t->aborted = false;
+    t->ptr_rcode = -1;
+    t->fp = 0;
+    t->t_start_ns = w->now_ns;
+    atomic_store(&t->queries, 0);
+    atomic_store(&t->outstanding, 0);
+    t->hkey = tgt_hash(&a);
+    atomic_fetch_add(&s->active, 1);
+    atomic_fetch_add(&s->ptr_pending, 1);
+    atomic_fetch_add(&s->started, 1);
+    if (!scan_hindex_insert(&s->index, t->hkey, ti)) {
+        set_fatal(s, "internal: hash index full");
+        return false;
+    }
+    uint32_t st = scan_qs_pending_make(gen, 0, false);
+    atomic_store(&t->state, st);
+    tx_send(s, w, b, ti, st);
+    return true;
+}
+
+static void *tx_main(void *arg)
+{
+    struct scan *s = arg;
+    const struct scan_config *cfg = s->cfg;
+    struct worker *w = &s->w[W_TX];
+    struct txbatch *b = calloc(1, sizeof(*b));
+    if (b == NULL) {
+        set_fatal(s, "out of memory (TX batch)");
+        atomic_store(&s->tx_finished, 1);
+        return NULL;
+    }
+    double tokens = 0;
+    double burst = cfg->rate / 100.0 > 64 ? cfg->rate / 100.0 : 64;
+    uint64_t last_ns = mono_ns();
+    bool targets_left = true;
+    uint64_t stop_at = 0;
+    uint64_t deadline = cfg->max_runtime_s > 0
+                            ? s->t0_ns + (uint64_t)(cfg->max_runtime_s * 1e9)
+                            : UINT64_MAX;
+
+    for (;;) {
+        w->now_ns = mono_ns();
+        w->wall_ms = wall_ms();
+        int stopping = atomic_load(&s->stopping);
+        if (cfg->stop != NULL && *cfg->stop > stopping) {
+            stopping = *cfg->stop;
+            atomic_store(&s->stopping, stopping);
+        }
+        if (stopping == 0 && w->now_ns >= deadline) {
+            stopping = 1;
+            atomic_store(&s->stopping, 1);
+        }
+        if (stopping && stop_at == 0)
+            stop_at = w->now_ns;
+        /* Draining ends after one first-attempt timeout; then all remaining
+         * lookups are cut (no record; a resume asks them again). */
+        bool abort_all = stopping == 2 ||
+                         (stopping == 1 && w->now_ns > stop_at + cfg->timeout_ms * 1000000ull);
+
+        double dt = (double)(w->now_ns - last_ns) / 1e9;
+        last_ns = w->now_ns;
+        tokens += dt * (double)cfg->rate;
+        if (tokens > burst)
+            tokens = burst;
+
+        scan_epoch_enter(&s->epoch, W_TX);
+        uint32_t slot;
+        unsigned work = 0;
+        while (scan_idxq_pop(&s->txreq_q, &slot)) {
+            struct txreq rq = s->txreqs[slot];
+            scan_idxq_push(&s->txreq_free, slot);
+            uint32_t st = atomic_load(state_of(s, rq.ref));
+            if (scan_qs_gen(st) != rq.gen)
+                continue;
+            if (stopping) {
+                unsigned a;
+                bool p2;
+                if (scan_qs_pending(st, &a, &p2))
+                    tx_expire(s, w, rq.ref, st, true);
+                continue;
+            }
+            tx_send(s, w, b, rq.ref, st);
+            tokens -= 1;
+            work++;
+        }
+        tx_timers(s, w, b, stopping != 0, abort_all);
+        if (!stopping && targets_left) {
+            while (tokens >= 1) {
+                bool no_room;
+                if (!tx_admit(s, w, b, &no_room)) {
+                    targets_left = false;
+                    break;
+                }
+                if (no_room)
+                    break;
+                tokens -= 1;
+                work++;
+            }
+        }
+        scan_epoch_exit(&s->epoch, W_TX);
+        tx_flush(s, b);
+        reclaim(s, w);
+
+        if (!targets_left || stopping)
+            atomic_store(&s->tx_finished, 1);
+        if ((!targets_left || stopping) && atomic_load(&s->active) == 0)
+            break;
+        if (atomic_load(&s->fatal))
+            break;
+        if (work == 0) {
+            struct timespec ts = { 0, 200000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    atomic_store(&s->tx_finished, 1);
+    atomic_store(&s->all_done, 1);
+    free(b);
+    return NULL;
+}
+
+/* ---- RX ------------------------------------------------------------------------ */
+
+static int resolver_index(const struct scan *s, const struct pkt_addr *a, uint16_t port)
+{
+    for (unsigned i = 0; i < s->cfg->nb_resolvers; i++)
+        if (s->cfg->resolvers[i].port == port && pkt_addr_equal(&s->cfg->resolvers[i].addr, a))
+            return (int)i;
+    return -1;
+}
+
+/* Count a reply that matched no pending query: a copy of one we took
+ * (duplicate), a different answer to one we took (conflict), or late. */
+static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
+                           const struct pkt_dns_reply *r)
+{
+    struct recent *rc = &s->recent[key & (RECENT_SLOTS - 1)];
+    if (atomic_load_explicit(&rc->key, memory_order_relaxed) == key) {
+        uint64_t fp = atomic_load_explicit(&rc->fp, memory_order_relaxed);
+        if (fp == 0)
+            cnt_add(&w->c.dropped[STATS_DROP_LATE], 1);
+        else if (fp == reply_fp(r))
+            cnt_add(&w->c.dropped[STATS_DROP_DUPLICATE], 1);
+        else
+            cnt_add(&w->c.dropped[STATS_DROP_CONFLICT], 1);
+        return;
+    }
+    cnt_add(&w->c.dropped[STATS_DROP_LATE], 1);
+}
+
+/*
+ * Validate reply r (from resolver ri, arrived on local_port, over TCP when
+ * tcp) against the query of ref whose current state is st. Returns the
+ * attempt it answers, or -1 after counting why not.
+ */
+static int validate(struct scan *s, struct worker *w, uint32_t st,
+                    const struct pkt_dns_reply *r, int ri, uint16_t local_port, bool tcp,
+                    const uint8_t *qname, uint8_t qlen)
+{
+    unsigned cur;
+    bool phase2;
+    if (!scan_qs_pending(st, &cur, &phase2))
+        return -1;
+    int drop = STATS_DROP_WRONG_ID;
+    for (int a = (int)cur; a >= 0; a--) {
+        struct ident id;
+        ident_make(s, r->qtype, (unsigned)a, qname, qlen, &id);
+        if (id.id != r->id)
+            continue;
+        if ((int)id.resolver != ri) {
+            drop = STATS_DROP_WRONG_SOURCE;
+            continue;
+        }
+        if (!tcp && id.port != local_port) {
+            drop = STATS_DROP_WRONG_PORT;
+            continue;
+        }
+        if (use_0x20_for(s, (unsigned)ri)) {
+            uint8_t want[PKT_DNS_NAME_MAX];
+            memcpy(want, qname, qlen);
+            pkt_dns_name_case20(want, qlen, id.case_bits);
+            if (!pkt_dns_name_equal_case(want, qlen, r->qname.wire, r->qname.len)) {
+                /* A resolver that lower-cases every question cannot do 0x20:
+                 * say so once and stop relying on it for that resolver. */
+                uint8_t low[PKT_DNS_NAME_MAX];
+                memcpy(low, r->qname.wire, r->qname.len);
+                pkt_dns_name_lower(low, r->qname.len);
+                if (memcmp(low, r->qname.wire, r->qname.len) == 0 &&
+                    atomic_exchange(&s->res_no0x20[ri], 1) == 0) {
+                    char txt[PKT_ADDR_TEXT_MAX];
+                    pkt_addr_format(&s->cfg->resolvers[ri].addr, txt, sizeof(txt));
+                    fprintf(stderr,
+                            "fcrscan: resolver %s does not echo 0x20 case; "
+                            "its answers are now checked without case\n",
+                            txt);
+                }
+                drop = STATS_DROP_CASE;
+                continue;
+            }
+        }
+        return a;
+    }
+    cnt_add(&w->c.dropped[drop], 1);
+    return -1;
+}
+
+static void queue_tcp(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned attempt,
+                      int ri, const struct pkt_dns_reply *r, const uint8_t *qname, uint8_t qlen)
+{
+    uint32_t slot;
+    while (!scan_idxq_pop(&s->tcpjob_free, &slot)) {
+        if (atomic_load(&s->fatal))
+            return;
+        sched_yield();
+    }
+    struct tcpjob *j = &s->tcpjobs[slot];
+    j->ref = ref;
+    j->state = tcp_state;
+    j->attempt = attempt;
+    j->resolver = (unsigned)ri;
+    j->qtype = r->qtype;
+    j->id = r->id;
+    j->qname_len = qlen;
+    memcpy(j->qname, qname, qlen);
+    while (!scan_idxq_push(&s->tcpjob_q, slot))
+        sched_yield();
+}
+
+/*
+ * Apply a validated final reply to ref, whose state word was st when the
+ * claim succeeded (now DONE or, for phase changes, pending again).
+ */
+/*
+ * Handle one answer to ref (found by its question). tcp: it came over TCP
+ * and the caller owns the query (state SCAN_Q_TCP). Returns false when it
+ * did not match ref (so the caller may try another candidate).
+ */
+static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct pkt_dns_reply *r,
+                   int ri, uint16_t local_port, bool tcp, uint32_t tcp_state,
+                   unsigned tcp_attempt)
+{
+    const struct scan_config *cfg = s->cfg;
+    _Atomic uint32_t *stp = state_of(s, ref);
+    const uint8_t *qname;
+    uint8_t qlen;
+    bool is_fwd = (ref & SCAN_REF_FWD) != 0;
+    struct tgt *t = NULL;
+    struct fwd *f = NULL;
+    if (is_fwd) {
+        f = fwd_of(s, ref);
+        qname = f->name;
+        qlen = f->name_len;
+    } else {
+        t = &s->tgts[ref];
+        qname = t->rev;
+        qlen = t->rev_len;
+    }
+
+    uint32_t st = atomic_load_explicit(stp, memory_order_acquire);
+    unsigned attempt = tcp_attempt;
+    bool phase2 = false;
+    if (tcp) {
+        if (st != tcp_state)
+            return true;
+        phase2 = (st & SCAN_Q_PHASE2) != 0;
+    } else {
+        unsigned cur;
+        if (!scan_qs_pending(st, &cur, &phase2)) {
+            /* Already ended: a copy, a different answer, or late. */
+            uint64_t fp = is_fwd ? f->fp : t->fp;
+            if (scan_qs_q(st) == SCAN_Q_DONE && fp != 0)
+                cnt_add(&w->c.dropped[fp == reply_fp(r) ? STATS_DROP_DUPLICATE
+                                                        : STATS_DROP_CONFLICT],
+                        1);
+            else if (scan_qs_q(st) == SCAN_Q_TCP)
+                cnt_add(&w->c.dropped[STATS_DROP_DUPLICATE], 1);
+            else
+                cnt_add(&w->c.dropped[STATS_DROP_LATE], 1);
+            return true;
+        }
+        /* The question type must be the one this phase asks. */
+        if (is_fwd) {
+            bool v6 = (f->family == PKT_ADDR_V6) != phase2;
+            if (r->qtype != (v6 ? PKT_DNS_TYPE_AAAA : PKT_DNS_TYPE_A))
+                return false;
+        }
+        int a = validate(s, w, st, r, ri, local_port, false, qname, qlen);
+        if (a < 0)
+            return true;
+        attempt = (unsigned)a;
+    }
+    uint32_t gen = scan_qs_gen(st);
+
+    /* Truncated: not final (RFC 7766). Move it to the TCP worker. */
+    if (r->tc && !tcp) {
+        if (cfg->no_tcp) {
+            /* Without TCP a truncated answer can only end as a failure. */
+            if (!atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE)))
+                return true;
+            if (is_fwd) {
+                f->truncated = true;
+                if (phase2) {
+                    f->other_outcome = SCAN_OUTCOME_TEMP;
+                    f->other_reason = STATS_REASON_OTHER;
+                } else {
+                    f->outcome = SCAN_OUTCOME_TEMP;
+                    f->reason = STATS_REASON_OTHER;
+                }
+                fwd_complete(s, w, ref);
+            } else {
+                t->flags |= STATS_FLAG_TRUNCATED;
+                ptr_done(s, w, ref, SCAN_OUTCOME_TEMP, STATS_REASON_OTHER, (int)r->rcode, NULL,
+                         NULL);
+            }
+            return true;
+        }
+        uint32_t tcp_st = scan_qs_make(gen, SCAN_Q_TCP | (phase2 ? SCAN_Q_PHASE2 : 0));
+        if (atomic_compare_exchange_strong(stp, &st, tcp_st))
+            queue_tcp(s, ref, tcp_st, attempt, ri, r, qname, qlen);
+        return true;
+    }
+
+    uint8_t reason;
+    uint8_t outcome = reply_outcome(r, &reason);
+    /* SERVFAIL/REFUSED: another resolver may do better, if there is one. */
+    if (outcome == SCAN_OUTCOME_TEMP && cfg->nb_resolvers > 1 && attempt < cfg->retries &&
+        !tcp) {
+        uint32_t next = scan_qs_pending_make(gen, attempt + 1, phase2);
+        unsigned cur = 0;
+        bool p2 = false;
+        if (scan_qs_pending(st, &cur, &p2) && cur == attempt &&
+            atomic_compare_exchange_strong(stp, &st, next))
+            request_send(s, ref, gen);
+        return true;
+    }
+
+    if (!is_fwd && outcome == SCAN_OUTCOME_ANSWER) {
+        struct ptr_set ps;
+        if (!ptr_names(s, w, t, r, &ps))
+            return true; /* forward table full: stays pending, a retry asks again */
+        if (!atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
+            ptr_set_release(s, w, &ps, ps.nb);
+            cnt_add(&w->c.dropped[STATS_DROP_DUPLICATE], 1);
+            return true;
+        }
+        t->fp = reply_fp(r);
+        if (r->tc || tcp)
+            t->flags |= STATS_FLAG_TRUNCATED;
+        ptr_done(s, w, ref, outcome, reason, (int)r->rcode, r, &ps);
+        return true;
+    }
+
+    if (!tcp && !atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE)))
+        return true;
+    if (tcp)
+        atomic_store(stp, scan_qs_make(gen, SCAN_Q_DONE));
+    if (is_fwd) {
+        f->fp = reply_fp(r);
+        fwd_reply(s, w, ref, gen, phase2, tcp, r, outcome, reason);
+    } else {
+        t->fp = reply_fp(r);
+        ptr_done(s, w, ref, outcome, reason, (int)r->rcode, r, NULL);
+    }
+    return true;
+}
+
+static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
+{
+    cnt_add(&w->c.received, 1);
+    if (d->truncated) {
+        cnt_add(&w->c.dropped[STATS_DROP_OVERSIZE], 1);
+        return;
+    }
+    /* M14: only addresses we queried, before spending time on parsing. */
+    int ri = resolver_index(s, &d->peer, d->peer_port);
+    if (ri < 0) {
+        cnt_add(&w->c.dropped[STATS_DROP_WRONG_SOURCE], 1);
+        return;
+    }
+    struct pkt_dns_reply r;
+    int rc = pkt_dns_reply_parse(d->data, d->len, &r);
+    if (rc < 0) {
+        cnt_add(&w->c.dropped[stats_drop_from_dns(rc)], 1);
+        return;
+    }
+    if (r.qclass != PKT_DNS_CLASS_IN) {
+        cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
+        return;
+    }
+    uint32_t cand[16];
+    unsigned n;
+    uint64_t key;
+    if (r.qtype == PKT_DNS_TYPE_PTR) {
+        struct pkt_addr a;
+        if (pkt_rev_name_parse(r.qname.wire, r.qname.len, &a) != 0) {
+            cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
+            return;
+        }
+        key = tgt_hash(&a);
+        n = scan_hindex_find(&s->index, key, cand, 16);
+        for (unsigned i = 0; i < n; i++) {
+            if (cand[i] & SCAN_REF_FWD)
+                continue;
+            struct tgt *t = &s->tgts[cand[i]];
+            if (t->hkey == key && pkt_addr_equal(&t->ip, &a)) {
+                handle(s, w, cand[i], &r, ri, d->local_port, false, 0, 0);
+                return;
+            }
+        }
+        drop_unmatched(s, w, key, &r);
+        return;
+    }
+    if (r.qtype != PKT_DNS_TYPE_A && r.qtype != PKT_DNS_TYPE_AAAA) {
+        cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
+        return;
+    }
+    uint8_t low[PKT_DNS_NAME_MAX];
+    memcpy(low, r.qname.wire, r.qname.len);
+    pkt_dns_name_lower(low, r.qname.len);
+    /* The entry is keyed by the targets' family; an A question belongs to an
+     * IPv4 entry's first phase or an IPv6 entry's second, and vice versa. */
+    static const uint8_t fams[2] = { PKT_ADDR_V4, PKT_ADDR_V6 };
+    uint64_t first_key = 0;
+    for (unsigned k = 0; k < 2; k++) {
+        uint8_t fam = r.qtype == PKT_DNS_TYPE_A ? fams[k] : fams[1 - k];
+        key = fwd_hash(low, r.qname.len, fam);
+        if (k == 0)
+            first_key = key;
+        n = scan_hindex_find(&s->index, key, cand, 16);
+        for (unsigned i = 0; i < n; i++) {
+            if (!(cand[i] & SCAN_REF_FWD))
+                continue;
+            struct fwd *f = fwd_of(s, cand[i]);
+            if (f->hkey == key && f->family == fam && f->name_len == r.qname.len &&
+                memcmp(f->name, low, r.qname.len) == 0 &&
+                handle(s, w, cand[i], &r, ri, d->local_port, false, 0, 0))
+                return;
+        }
+    }
+    drop_unmatched(s, w, first_key, &r);
+}
+
+static void *rx_main(void *arg)
+{
+    struct scan *s = arg;
+    struct worker *w = &s->w[W_RX];
+    struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
+    while (!atomic_load(&s->all_done) && !atomic_load(&s->fatal)) {
+        unsigned n = s->cfg->engine->rx_burst(s->engine, d, PKT_ENGINE_BURST_MAX, 5);
+        w->now_ns = mono_ns();
+        w->wall_ms = wall_ms();
+        scan_epoch_enter(&s->epoch, W_RX);
+        for (unsigned i = 0; i < n; i++)
+            rx_one(s, w, &d[i]);
+        evict_idle(s, w);
+        scan_epoch_exit(&s->epoch, W_RX);
+        reclaim(s, w);
+    }
+    return NULL;
+}
+
+/* ---- TCP (RFC 7766) ------------------------------------------------------------ */
+
+static int tcp_io(int fd, bool out, uint8_t *buf, size_t len, uint64_t deadline_ns)
+{
+    size_t off = 0;
+    while (off < len) {
+        uint64_t now = mono_ns();
+        if (now >= deadline_ns)
+            return -ETIMEDOUT;
+        struct pollfd p = { .fd = fd, .events = out ? POLLOUT : POLLIN };
+        int pr = poll(&p, 1, (int)((deadline_ns - now) / 1000000 + 1));
+        if (pr <= 0)
+            continue;
+        ssize_t k = out ? send(fd, buf + off, len - off, MSG_NOSIGNAL)
+                        : recv(fd, buf + off, len - off, 0);
+        if (k == 0)
+            return -ECONNRESET;
+        if (k < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -errno;
+        }
+        off += (size_t)k;
+    }
+    return 0;
+}
+
+/* One query over TCP; returns the reply length in buf or a negative errno. */
+static int tcp_query(const struct scan_resolver *res, const uint8_t *q, size_t qlen,
+                     uint8_t *buf, size_t cap, unsigned timeout_ms)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t sl;
+    if (res->addr.family == PKT_ADDR_V6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(res->port);
+        memcpy(&s6->sin6_addr, res->addr.bytes, 16);
+        sl = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(res->port);
+        memcpy(&s4->sin_addr, res->addr.bytes, 4);
+        sl = sizeof(*s4);
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+    int rc = 0;
+    if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
+        rc = -errno;
+        goto out;
+    }
+    uint8_t msg[2 + PKT_DNS_QUERY_MAX];
+    msg[0] = (uint8_t)(qlen >> 8);
+    msg[1] = (uint8_t)qlen;
+    memcpy(msg + 2, q, qlen);
+    rc = tcp_io(fd, true, msg, qlen + 2, deadline);
+    if (rc == 0) {
+        uint8_t lenb[2];
+        rc = tcp_io(fd, false, lenb, 2, deadline);
+        size_t rlen = (size_t)lenb[0] << 8 | lenb[1];
+        if (rc == 0 && rlen > cap)
+            rc = -EMSGSIZE;
+        if (rc == 0)
+            rc = tcp_io(fd, false, buf, rlen, deadline);
+        if (rc == 0)
+            rc = (int)rlen;
+    }
+out:
+    close(fd);
+    return rc;
+}
+
+static void *tcp_main(void *arg)
+{
+    struct scan *s = arg;
+    const struct scan_config *cfg = s->cfg;
+    struct worker *w = &s->w[W_TCP];
+    uint8_t *buf = malloc(65535);
+    struct pkt_dns_reply *r = malloc(sizeof(*r));
+    if (buf == NULL || r == NULL) {
+        set_fatal(s, "out of memory (TCP worker)");
+        free(buf);
+        free(r);
+        return NULL;
+    }
+    while (!atomic_load(&s->all_done) && !atomic_load(&s->fatal)) {
+        uint32_t slot;
+        if (!scan_idxq_pop(&s->tcpjob_q, &slot)) {
+            struct timespec ts = { 0, 1000000 };
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        struct tcpjob j = s->tcpjobs[slot];
+        scan_idxq_push(&s->tcpjob_free, slot);
+        /* Same ID and case as the UDP attempt it continues. */
+        struct ident id;
+        ident_make(s, j.qtype, j.attempt, j.qname, j.qname_len, &id);
+        uint8_t name[PKT_DNS_NAME_MAX];
+        memcpy(name, j.qname, j.qname_len);
+        if (use_0x20_for(s, j.resolver))
+            pkt_dns_name_case20(name, j.qname_len, id.case_bits);
+        uint8_t q[PKT_DNS_QUERY_MAX];
+        struct pkt_dns_query qs = { .qname = name,
+                                    .qname_len = j.qname_len,
+                                    .qtype = j.qtype,
+                                    .id = j.id,
+                                    .rd = cfg->rd,
+                                    .edns = true };
+        int qlen = pkt_dns_query_build(q, sizeof(q), &qs);
+        int len = qlen > 0 ? tcp_query(&cfg->resolvers[j.resolver], q, (size_t)qlen, buf, 65535,
+                                       attempt_timeout_ms(cfg, j.attempt))
+                           : -EINVAL;
+        cnt_add(&w->c.sent, 1);
+        cnt_add(&w->c.tcp, 1);
+        w->now_ns = mono_ns();
+        w->wall_ms = wall_ms();
+        scan_epoch_enter(&s->epoch, W_TCP);
+        bool ok = false;
+        if (len > 0) {
+            cnt_add(&w->c.received, 1);
+            int rc = pkt_dns_reply_parse(buf, (size_t)len, r);
+            if (rc < 0) {
+                cnt_add(&w->c.dropped[stats_drop_from_dns(rc)], 1);
+            } else if (r->id != j.id || r->qtype != j.qtype ||
+                       !pkt_dns_name_equal(r->qname.wire, r->qname.len, j.qname, j.qname_len)) {
+                cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
+            } else if (!r->tc) {
+                /* The answer needed TCP: handle() sets the truncated flag. */
+                handle(s, w, j.ref, r, (int)j.resolver, 0, true, j.state, j.attempt);
+                ok = true;
+            }
+        }
+        if (!ok) {
+            /* TCP failed: the lookup ends as a temporary failure. */
+            _Atomic uint32_t *stp = state_of(s, j.ref);
+            uint32_t st = j.state;
+            uint32_t gen = scan_qs_gen(st);
+            if (atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
+                if (j.ref & SCAN_REF_FWD) {
+                    struct fwd *f = fwd_of(s, j.ref);
+                    f->truncated = true;
+                    if (j.state & SCAN_Q_PHASE2) {
+                        f->other_outcome = SCAN_OUTCOME_TEMP;
+                        f->other_reason = STATS_REASON_OTHER;
+                    } else {
+                        f->outcome = SCAN_OUTCOME_TEMP;
+                        f->reason = STATS_REASON_OTHER;
+                    }
+                    fwd_complete(s, w, j.ref);
+                } else {
+                    s->tgts[j.ref].flags |= STATS_FLAG_TRUNCATED;
+                    ptr_done(s, w, j.ref, SCAN_OUTCOME_TEMP, STATS_REASON_OTHER, -1, NULL, NULL);
+                }
+            }
+        }
+        scan_epoch_exit(&s->epoch, W_TCP);
+        reclaim(s, w);
+    }
+    free(buf);
+    free(r);
+    return NULL;
+}
+
+/* ---- writer ---------------------------------------------------------------------- */
+
+static void sum_counters(struct scan *s, struct stats_counters *out)
+{
+    const struct stats_counters *blocks[W_COUNT];
+    for (unsigned i = 0; i < W_COUNT; i++)
+        blocks[i] = &s->w[i].c;
+    stats_counters_sum(out, blocks, W_COUNT);
+}
+
+static bool writer_drain(struct scan *s, char *buf, size_t cap)
+{
+    bool any = false;
+    for (unsigned i = 0; i < W_COUNT; i++) {
+        size_t n;
+        while ((n = scan_lines_take(&s->w[i].lines, buf, cap)) > 0) {
+            any = true;
+            if (!atomic_load(&s->fatal) && s->cfg->hooks.write(s->cfg->hooks.ctx, buf, n) != 0)
+                set_fatal(s, "writing the output failed");
+        }
+    }
+    return any;
+}
+
+struct writer_arg {
+    struct scan *s;
+    _Atomic int quit;
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer_arg *wa = arg;
+    struct scan *s = wa->s;
+    size_t cap = s->w[0].lines.cap;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        set_fatal(s, "out of memory (writer)");
+        return NULL;
+    }
+    uint64_t last_tick = 0;
+    for (;;) {
+        bool quit = atomic_load(&wa->quit);
+        bool any = writer_drain(s, buf, cap);
+        uint64_t now = mono_ns();
+        if (now - last_tick >= 100000000ull || quit) {
+            struct stats_counters sum;
+            sum_counters(s, &sum);
+            if (s->cfg->hooks.tick != NULL)
+                s->cfg->hooks.tick(s->cfg->hooks.ctx, now, &sum);
+            last_tick = now;
+        }
+        if (quit && !any)
+            break;
+        if (!any) {
+            struct timespec ts = { 0, 2000000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static void scan_free(struct scan *s)
+{
+    if (s->engine != NULL)
+        s->cfg->engine->close(s->engine);
+    free(s->tgts);
+    free(s->fwds);
+    scan_idxq_fini(&s->tgt_free);
+    scan_idxq_fini(&s->fwd_free);
+    scan_idxq_fini(&s->fwd_idle);
+    scan_idxq_fini(&s->txreq_q);
+    scan_idxq_fini(&s->txreq_free);
+    scan_idxq_fini(&s->tcpjob_q);
+    scan_idxq_fini(&s->tcpjob_free);
+    free(s->txreqs);
+    free(s->tcpjobs);
+    scan_hindex_fini(&s->index);
+    free(s->recent);
+    for (unsigned i = 0; i < W_COUNT; i++) {
+        scan_limbo_fini(&s->w[i].limbo);
+        scan_lines_fini(&s->w[i].lines);
+        free(s->w[i].line_buf);
+    }
+    for (unsigned a = 0; a <= SCAN_RETRIES_MAX; a++)
+        for (unsigned p = 0; p < 2; p++)
+            free(s->timers[a][p].t);
+    free(s);
+}
+
+static size_t pow2(size_t n)
+{
+    size_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan_result *res)
+{
+    s->cfg = cfg;
+    s->nb_tgts = cfg->window;
+    s->nb_fwds = cfg->fwd_cap;
+    size_t nb_q = (size_t)s->nb_tgts + s->nb_fwds;
+    s->tgts = calloc(s->nb_tgts, sizeof(s->tgts[0]));
+    s->fwds = calloc(s->nb_fwds, sizeof(s->fwds[0]));
+    s->recent = calloc(RECENT_SLOTS, sizeof(s->recent[0]));
+    s->txreqs = calloc(nb_q, sizeof(s->txreqs[0]));
+    s->tcpjobs = calloc(1024, sizeof(s->tcpjobs[0]));
+    if (s->tgts == NULL || s->fwds == NULL || s->recent == NULL || s->txreqs == NULL ||
+        s->tcpjobs == NULL)
+        goto nomem;
+    if (scan_idxq_init(&s->tgt_free, s->nb_tgts) || scan_idxq_init(&s->fwd_free, s->nb_fwds) ||
+        scan_idxq_init(&s->fwd_idle, s->nb_fwds) || scan_idxq_init(&s->txreq_q, nb_q) ||
+        scan_idxq_init(&s->txreq_free, nb_q) || scan_idxq_init(&s->tcpjob_q, 1024) ||
+        scan_idxq_init(&s->tcpjob_free, 1024) || scan_hindex_init(&s->index, nb_q))
+        goto nomem;
+    for (uint32_t i = 0; i < s->nb_tgts; i++)
+        scan_idxq_push(&s->tgt_free, i);
+    for (uint32_t i = 0; i < s->nb_fwds; i++)
+        scan_idxq_push(&s->fwd_free, i);
+    for (uint32_t i = 0; i < nb_q; i++)
+        scan_idxq_push(&s->txreq_free, i);
+    for (uint32_t i = 0; i < 1024; i++)
+        scan_idxq_push(&s->tcpjob_free, i);
+    for (unsigned a = 0; a <= cfg->retries; a++) {
+        for (unsigned p = 0; p < 2; p++) {
+            s->timers[a][p].cap = pow2(nb_q);
+            s->timers[a][p].t = calloc(s->timers[a][p].cap, sizeof(struct timer));
+            if (s->timers[a][p].t == NULL)
+                goto nomem;
+        }
+    }
+    for (unsigned i = 0; i < W_COUNT; i++) {
+        size_t ring = cfg->line_max * 4 > ((size_t)1 << 22) ? cfg->line_max * 4 : (size_t)1 << 22;
+        if (scan_limbo_init(&s->w[i].limbo, nb_q) || scan_lines_init(&s->w[i].lines, ring))
+            goto nomem;
+        s->w[i].line_buf = malloc(cfg->line_max);
+        if (s->w[i].line_buf == NULL)
+            goto nomem;
+    }
+    scan_epoch_init(&s->epoch, W_COUNT);
+    s->key_case = scan_key_derive(cfg->key.k0 ^ cfg->key.k1, "0x20");
+
+    int rc = cfg->engine->open(&cfg->engine_cfg, &s->engine, res->error, sizeof(res->error));
+    if (rc != 0)
+        return rc;
+    s->nb_ports[0] = cfg->engine->ports(s->engine, PKT_ADDR_V4, s->ports[0], PKT_ENGINE_PORTS_MAX);
+    s->nb_ports[1] = cfg->engine->ports(s->engine, PKT_ADDR_V6, s->ports[1], PKT_ENGINE_PORTS_MAX);
+    return 0;
+nomem:
+    snprintf(res->error, sizeof(res->error), "out of memory sizing the scan (window %u, "
+             "forward table %u)", cfg->window, cfg->fwd_cap);
+    return -ENOMEM;
+}
+
+int scan_run(const struct scan_config *cfg, struct scan_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (cfg->nb_resolvers == 0 || cfg->window == 0 || cfg->fwd_cap < 128 ||
+        cfg->retries > SCAN_RETRIES_MAX || cfg->max_ptr == 0 || cfg->line_max == 0) {
+        snprintf(res->error, sizeof(res->error), "invalid scan configuration");
+        return -EINVAL;
+    }
+    struct scan *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        return -ENOMEM;
+    }
+    int rc = scan_setup(s, cfg, res);
+    if (rc != 0) {
+        scan_free(s);
+        return rc;
+    }
+    s->t0_ns = mono_ns();
+    struct writer_arg wa = { .s = s };
+    atomic_init(&wa.quit, 0);
+    pthread_t th_tx, th_rx, th_tcp, th_wr;
+    bool have_rx = false, have_tcp = false, have_wr = false;
+    if (pthread_create(&th_wr, NULL, writer_main, &wa) == 0)
+        have_wr = true;
+    if (have_wr && pthread_create(&th_rx, NULL, rx_main, s) == 0)
+        have_rx = true;
+    if (have_rx && pthread_create(&th_tcp, NULL, tcp_main, s) == 0)
+        have_tcp = true;
+    if (have_tcp && pthread_create(&th_tx, NULL, tx_main, s) == 0) {
+        pthread_join(th_tx, NULL);
+    } else {
+        set_fatal(s, "cannot start the scan threads");
+        atomic_store(&s->all_done, 1);
+    }
+    if (have_rx)
+        pthread_join(th_rx, NULL);
+    if (have_tcp)
+        pthread_join(th_tcp, NULL);
+    atomic_store(&wa.quit, 1);
+    if (have_wr)
+        pthread_join(th_wr, NULL);
+
+    sum_counters(s, &res->totals);
+    res->targets_started = atomic_load(&s->started);
+    res->targets_done = atomic_load(&s->done_rows);
+    res->elapsed_s = (double)(mono_ns() - s->t0_ns) / 1e9;
+    if (atomic_load(&s->fatal)) {
+        snprintf(res->error, sizeof(res->error), "%s", s->fatal_msg);
+        res->end = -EIO;
+        scan_free(s);
+        return -EIO;
+    }
+    res->end = atomic_load(&s->stopping) ? SCAN_END_INTERRUPTED : SCAN_END_DONE;
+    scan_free(s);
+    return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * scanner/scan.h - one scan: the query state machine, the lock-free matcher,
+ * retries, TCP fallback and the output pipeline.
+ *
+ * Purpose: take targets one at a time from a hook (the keyed permutation in
+ * fcrscan), ask PTR, then A/AAAA for every name, pair the answers and emit
+ * exactly one record per target through the format/write hooks.
+ *
+ * Threads (all started and joined by scan_run):
+ *   TX     admits targets (rate, window, forward-table reserve), builds and
+ *          sends queries, owns the retry timers, ends lookups that time out.
+ *   RX     receives, validates (source, ID, port, question, 0x20 case),
+ *          claims the query with a CAS and processes the answer.
+ *   TCP    re-asks truncated answers over kernel TCP sockets (RFC 7766).
+ *   writer formats nothing; it drains the producers' line rings into the
+ *          sink, closes compressed frames on time and draws progress.
+ * Shared state is only the matcher's slot arrays, hash index and rings:
+ * claims, completions and count-downs are atomic; no mutex on the packet
+ * path. Slots are recycled through epoch-based reclamation, so a reader that
+ * found a slot can read it until its next quiescent point.
+ *
+ * Memory: sized once from scan_config (window, forward capacity); nothing
+ * is allocated per packet, per target or per name while scanning.
+ * Untrusted input: every received datagram.
+ */
+#ifndef FCRSCAN_SCANNER_SCAN_H
+#define FCRSCAN_SCANNER_SCAN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet/addr.h"
+#include "packet/engine.h"
+#include "scanner/keyed.h"
+#include "stats/counters.h"
+#include "stats/record.h"
+
+#define SCAN_RESOLVERS_MAX 64
+#define SCAN_RETRIES_MAX 15
+
+/* One resolver: address and port (53 unless given). */
+struct scan_resolver {
+    struct pkt_addr addr;
+    uint16_t port;
+};
+
+/* Outside the scan: targets, classification, output. Called from the
+ * threads named; each hook must be safe for the threads it lists. */
+struct scan_hooks {
+    void *ctx;
+    /* Next target in scan order; false when there are no more.
+     * Threading: TX thread only. */
+    bool (*next_target)(void *ctx, struct pkt_addr *out);
+    /* Flags (STATS_FLAG_*) for one PTR name of target t; *unusable when the
+     * name must not be queried. Threading: RX and TCP threads. */
+    uint32_t (*classify)(void *ctx, const uint8_t *wire, size_t len, const struct pkt_addr *t,
+                         bool *unusable);
+    /* One record as one output line into buf; returns its length or a
+     * negative value when it does not fit. Threading: RX, TX, TCP. */
+    int (*format)(void *ctx, const struct stats_record *r, char *buf, size_t cap);
+    /* Write whole lines (never a partial record); returns 0 or negative.
+     * Threading: writer thread only. */
+    int (*write)(void *ctx, const char *buf, size_t len);
+    /* Called by the writer about every 100 ms with the monotonic time (for
+     * frame closing and progress). Threading: writer thread only. */
+    void (*tick)(void *ctx, uint64_t now_ns, const struct stats_counters *sum);
+};
+
+/* Effective settings; written before scan_run, const during it. */
+struct scan_config {
+    struct scan_resolver resolvers[SCAN_RESOLVERS_MAX];
+    unsigned nb_resolvers;
+    uint64_t rate;          /* global queries per second */
+    uint64_t resolver_rate; /* per resolver, 0 = no extra cap */
+    unsigned timeout_ms;    /* first attempt; doubles per retry up to 6000 */
+    unsigned retries;       /* after the first attempt */
+    unsigned max_ptr;       /* PTR names evaluated per target (1..32) */
+    bool use_0x20;
+    bool no_tcp;
+    bool rd;                /* recursion desired (true for resolvers) */
+    double max_runtime_s;   /* 0 = no limit */
+    unsigned window;        /* targets in flight (slots) */
+    unsigned fwd_cap;       /* forward-name table entries */
+    struct scan_key key;    /* per-run secret: IDs, ports, case bits */
+    const struct pkt_engine_ops *engine;
+    struct pkt_engine_config engine_cfg;
+    size_t line_max;        /* largest formatted record, octets */
+    struct scan_hooks hooks;
+    /* Set asynchronously (signal handler) to stop: 1 = stop sending and
+     * drain, 2 = stop now. May be NULL. */
+    volatile sig_atomic_t *stop;
+};
+
+/* Why scan_run returned. */
+enum scan_end {
+    SCAN_END_DONE = 0,        /* every target has its record */
+    SCAN_END_INTERRUPTED = 3, /* stop requested or max runtime reached */
+};
+
+struct scan_result {
+    int end;                  /* enum scan_end, or negative on failure */
+    char error[256];          /* failure message */
+    struct stats_counters totals;
+    uint64_t targets_started;
+    uint64_t targets_done;
+    double elapsed_s;
+};
+
+/*
+ * Run the whole scan. Returns 0 (then res->end says done or interrupted) or
+ * a negative error with res->error set (engine failure, output write
+ * failure: rows already written stay valid). Threading: call from the main
+ * thread; it blocks until every worker has stopped.
+ */
+__attribute__((warn_unused_result)) int scan_run(const struct scan_config *cfg,
+                                                 struct scan_result *res);
+
+#endif

@@ -1,0 +1,1196 @@
+/*
+ * scanner/targets.c - target and blocklist parsing, interval arithmetic and
+ * the index -> address map.
+ *
+ * IPv4 intervals are packed into one uint64_t (lo << 32 | hi) while lines
+ * are collected: 8 bytes per interval, and sorting the packed words sorts by
+ * start. IPv6 intervals are two 128-bit integers. Both lists are sorted and
+ * merged in place whenever they fill up, and grow only when merging did not
+ * free at least half of them, so memory follows the number of distinct
+ * intervals and not the number of lines or addresses.
+ *
+ * After finalize each family is an array of segments {first address, index
+ * of that address}; the segment's length is the next segment's index minus
+ * its own (the family count for the last one), which halves the memory of a
+ * {lo, hi, index} layout.
+ */
+#include "scanner/targets.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Collection lists. */
+struct list4 {
+    uint64_t *v; /* lo << 32 | hi, inclusive */
+    size_t len;
+    size_t cap;
+};
+
+struct range6 {
+    scan_u128 lo; /* inclusive */
+    scan_u128 hi; /* inclusive */
+};
+
+struct list6 {
+    struct range6 *v;
+    size_t len;
+    size_t cap;
+};
+
+/* Finalized segments. */
+struct seg4 {
+    uint32_t lo;    /* first address of the segment */
+    uint32_t start; /* its index among IPv4 targets (< 2^32) */
+};
+
+struct seg6 {
+    scan_u128 lo;
+    scan_u128 start; /* index among IPv6 targets */
+};
+
+struct scan_targets {
+    unsigned flags;
+    bool finalized;
+    struct list4 inc4;
+    struct list4 blk4;
+    struct list6 inc6;
+    struct list6 blk6;
+
+    struct seg4 *seg4;
+    size_t nb_seg4;
+    struct seg6 *seg6;
+    size_t nb_seg6;
+    uint64_t count4;
+    scan_u128 count6;
+    scan_u128 blocklisted;
+
+    size_t nb_errors;
+    char errors[SCAN_TARGETS_ERRORS_MAX][SCAN_TARGETS_ERROR_LEN];
+};
+
+/* Initial capacity of a collection list, in intervals. */
+#define LIST_CAP_MIN 256
+/* Target text longer than this cannot be an address: "addr/len". */
+#define TOKEN_MAX (INET6_ADDRSTRLEN + 4)
+/* Bytes of the offending text echoed in an error message. */
+#define ECHO_MAX 48
+/* Read size of scan_targets_add_stream. */
+#define READ_CHUNK 16384
+
+/* ------------------------------------------------------------------ */
+/* 128-bit helpers                                                      */
+
+int scan_u128_format(scan_u128 v, char *buf, size_t cap)
+{
+    char tmp[SCAN_U128_TEXT_MAX];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v != 0);
+    if (cap < n + 1) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return -ENOSPC;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return (int)n;
+}
+
+static scan_u128 u128_from_bytes(const uint8_t b[16])
+{
+    scan_u128 v = 0;
+    for (int i = 0; i < 16; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
+static void u128_to_bytes(scan_u128 v, uint8_t b[16])
+{
+    for (int i = 15; i >= 0; i--) {
+        b[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+/* a + b, clamped to SCAN_U128_MAX. */
+static scan_u128 u128_add_sat(scan_u128 a, scan_u128 b)
+{
+    scan_u128 s = a + b;
+    return s < a ? SCAN_U128_MAX : s;
+}
+
+/* ------------------------------------------------------------------ */
+/* In-place introsort: qsort would need a comparator call per step and,    */
+/* in glibc 2.36, a temporary copy of the whole array.                     */
+
+#define LESS_U64(x, y) ((x) < (y))
+#define LESS_R6(x, y)  ((x).lo < (y).lo)
+
+#define DEFINE_INTROSORT(NAME, TYPE, LESS)                                                         \
+    static void NAME##_sift(TYPE *a, size_t root, size_t n)                                        \
+    {                                                                                              \
+        for (;;) {                                                                                 \
+            size_t c = 2 * root + 1;                                                               \
+            if (c >= n)                                                                            \
+                return;                                                                            \
+            if (c + 1 < n && LESS(a[c], a[c + 1]))                                                 \
+                c++;                                                                               \
+            if (!LESS(a[root], a[c]))                                                              \
+                return;                                                                            \
+            TYPE tmp = a[root];                                                                    \
+            a[root] = a[c];                                                                        \
+            a[c] = tmp;                                                                            \
+            root = c;                                                                              \
+        }                                                                                          \
+    }                                                                                              \
+    static void NAME##_heapsort(TYPE *a, size_t n)                                                 \
+    {                                                                                              \
+        for (size_t i = n / 2; i-- > 0;)                                                           \
+            NAME##_sift(a, i, n);                                                                  \
+        for (size_t e = n; e-- > 1;) {                                                             \
+            TYPE tmp = a[0];                                                                       \
+            a[0] = a[e];                                                                           \
+            a[e] = tmp;                                                                            \
+            NAME##_sift(a, 0, e);                                                                  \
+        }                                                                                          \
+    }                                                                                              \
+    static void NAME##_swap(TYPE *a, size_t i, size_t j)                                           \
+    {                                                                                              \
+        TYPE tmp = a[i];                                                                           \
+        a[i] = a[j];                                                                               \
+        a[j] = tmp;                                                                                \
+    }                                                                                              \
+    static void NAME##_intro(TYPE *a, size_t n, unsigned depth)                                    \
+    {                                                                                              \
+        while (n > 16) {                                                                           \
+            if (depth == 0) {                                                                      \
+                NAME##_heapsort(a, n);                                                             \
+                return;                                                                            \
+            }                                                                                      \
+            depth--;                                                                               \
+            size_t m = (n - 1) / 2;                                                                \
+            if (LESS(a[m], a[0]))                                                                  \
+                NAME##_swap(a, 0, m);                                                              \
+            if (LESS(a[n - 1], a[0]))                                                              \
+                NAME##_swap(a, 0, n - 1);                                                          \
+            if (LESS(a[n - 1], a[m]))                                                              \
+                NAME##_swap(a, m, n - 1);                                                          \
+            TYPE pivot = a[m];                                                                     \
+            size_t i = 0, j = n - 1;                                                               \
+            for (;;) {                                                                             \
+                while (LESS(a[i], pivot))                                                          \
+                    i++;                                                                           \
+                while (LESS(pivot, a[j]))                                                          \
+                    j--;                                                                           \
+                if (i >= j)                                                                        \
+                    break;                                                                         \
+                NAME##_swap(a, i, j);                                                              \
+                i++;                                                                               \
+                j--;                                                                               \
+            }                                                                                      \
+            /* Hoare split: [0, j] and [j + 1, n), both non-empty. */                              \
+            size_t left = j + 1;                                                                   \
+            if (left < n - left) {                                                                 \
+                NAME##_intro(a, left, depth);                                                      \
+                a += left;                                                                         \
+                n -= left;                                                                         \
+            } else {                                                                               \
+                NAME##_intro(a + left, n - left, depth);                                           \
+                n = left;                                                                          \
+            }                                                                                      \
+        }                                                                                          \
+        for (size_t k = 1; k < n; k++) {                                                           \
+            TYPE x = a[k];                                                                         \
+            size_t p = k;                                                                          \
+            while (p > 0 && LESS(x, a[p - 1])) {                                                   \
+                a[p] = a[p - 1];                                                                   \
+                p--;                                                                               \
+            }                                                                                      \
+            a[p] = x;                                                                              \
+        }                                                                                          \
+    }                                                                                              \
+    static void NAME(TYPE *a, size_t n)                                                            \
+    {                                                                                              \
+        unsigned depth = 0;                                                                        \
+        for (size_t k = n; k > 1; k >>= 1)                                                         \
+            depth += 2;                                                                            \
+        NAME##_intro(a, n, depth);                                                                 \
+    }
+
+DEFINE_INTROSORT(sort_u64, uint64_t, LESS_U64)
+DEFINE_INTROSORT(sort_r6, struct range6, LESS_R6)
+
+/* ------------------------------------------------------------------ */
+/* Interval lists                                                       */
+
+static uint64_t pack4(uint32_t lo, uint32_t hi)
+{
+    return (uint64_t)lo << 32 | hi;
+}
+
+/* Sort and merge overlapping or adjacent intervals, in place. */
+static void list4_compact(struct list4 *l)
+{
+    if (l->len < 2)
+        return;
+    sort_u64(l->v, l->len);
+    size_t out = 0;
+    uint64_t lo = l->v[0] >> 32, hi = (uint32_t)l->v[0];
+    for (size_t i = 1; i < l->len; i++) {
+        uint64_t nlo = l->v[i] >> 32, nhi = (uint32_t)l->v[i];
+        if (nlo <= hi + 1) {
+            if (nhi > hi)
+                hi = nhi;
+            continue;
+        }
+        l->v[out++] = pack4((uint32_t)lo, (uint32_t)hi);
+        lo = nlo;
+        hi = nhi;
+    }
+    l->v[out++] = pack4((uint32_t)lo, (uint32_t)hi);
+    l->len = out;
+}
+
+static void list6_compact(struct list6 *l)
+{
+    if (l->len < 2)
+        return;
+    sort_r6(l->v, l->len);
+    size_t out = 0;
+    struct range6 cur = l->v[0];
+    for (size_t i = 1; i < l->len; i++) {
+        struct range6 r = l->v[i];
+        /* cur.hi == MAX covers everything after it; avoid cur.hi + 1. */
+        if (cur.hi == SCAN_U128_MAX || r.lo <= cur.hi + 1) {
+            if (r.hi > cur.hi)
+                cur.hi = r.hi;
+            continue;
+        }
+        l->v[out++] = cur;
+        cur = r;
+    }
+    l->v[out++] = cur;
+    l->len = out;
+}
+
+/*
+ * Make room for one more interval: merge first, and grow only when merging
+ * left the list more than half full, so that the cost of merging stays
+ * amortised O(log n) per line and capacity stays below 4x the distinct
+ * intervals.
+ */
+static int list4_reserve(struct list4 *l)
+{
+    if (l->len < l->cap)
+        return 0;
+    list4_compact(l);
+    if (l->cap != 0 && l->len <= l->cap / 2)
+        return 0;
+    size_t cap = l->cap ? l->cap * 2 : LIST_CAP_MIN;
+    if (cap > SIZE_MAX / sizeof(*l->v))
+        return -ENOMEM;
+    uint64_t *v = realloc(l->v, cap * sizeof(*v));
+    if (v == NULL)
+        return -ENOMEM;
+    l->v = v;
+    l->cap = cap;
+    return 0;
+}
+
+static int list6_reserve(struct list6 *l)
+{
+    if (l->len < l->cap)
+        return 0;
+    list6_compact(l);
+    if (l->cap != 0 && l->len <= l->cap / 2)
+        return 0;
+    size_t cap = l->cap ? l->cap * 2 : LIST_CAP_MIN;
+    if (cap > SIZE_MAX / sizeof(*l->v))
+        return -ENOMEM;
+    struct range6 *v = realloc(l->v, cap * sizeof(*v));
+    if (v == NULL)
+        return -ENOMEM;
+    l->v = v;
+    l->cap = cap;
+    return 0;
+}
+
+static int list4_push(struct list4 *l, uint32_t lo, uint32_t hi)
+{
+    int rc = list4_reserve(l);
+    if (rc != 0)
+        return rc;
+    l->v[l->len++] = pack4(lo, hi);
+    return 0;
+}
+
+static int list6_push(struct list6 *l, scan_u128 lo, scan_u128 hi)
+{
+    int rc = list6_reserve(l);
+    if (rc != 0)
+        return rc;
+    l->v[l->len].lo = lo;
+    l->v[l->len].hi = hi;
+    l->len++;
+    return 0;
+}
+
+static void list4_fini(struct list4 *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->len = l->cap = 0;
+}
+
+static void list6_fini(struct list6 *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->len = l->cap = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+
+/* Copy at most ECHO_MAX bytes of text, printable ASCII only, for a message. */
+static void echo_text(char *dst, size_t cap, const char *text, size_t len)
+{
+    size_t n = len < ECHO_MAX ? len : ECHO_MAX;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        unsigned char c = (unsigned char)text[i];
+        dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (n < len && o + 4 <= cap) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+}
+
+/*
+ * Record one error. text (may be NULL) is echoed sanitised and shortened;
+ * only the first SCAN_TARGETS_ERRORS_MAX messages are kept.
+ */
+__attribute__((format(printf, 6, 7))) static void
+record_error(struct scan_targets *t, const char *origin, unsigned long line, const char *text,
+             size_t text_len, const char *fmt, ...)
+{
+    size_t i = t->nb_errors++;
+    if (i >= SCAN_TARGETS_ERRORS_MAX)
+        return;
+
+    char *msg = t->errors[i];
+    size_t cap = SCAN_TARGETS_ERROR_LEN;
+    size_t o = 0;
+    int n;
+    if (origin != NULL && line != 0)
+        n = snprintf(msg, cap, "%s:%lu: ", origin, line);
+    else if (origin != NULL)
+        n = snprintf(msg, cap, "%s: ", origin);
+    else
+        n = 0;
+    if (n > 0)
+        o = (size_t)n < cap ? (size_t)n : cap - 1;
+    if (text != NULL && text_len > 0 && o + 1 < cap) {
+        char echo[ECHO_MAX + 4];
+        echo_text(echo, sizeof(echo), text, text_len);
+        n = snprintf(msg + o, cap - o, "%s: ", echo);
+        if (n > 0)
+            o += (size_t)n < cap - o ? (size_t)n : cap - o - 1;
+    }
+    if (o + 1 < cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg + o, cap - o, fmt, ap);
+        va_end(ap);
+    }
+    msg[cap - 1] = '\0';
+}
+
+size_t scan_targets_nb_errors(const struct scan_targets *t)
+{
+    return t->nb_errors;
+}
+
+const char *scan_targets_error(const struct scan_targets *t, size_t i)
+{
+    if (i >= t->nb_errors || i >= SCAN_TARGETS_ERRORS_MAX)
+        return NULL;
+    return t->errors[i];
+}
+
+/* ------------------------------------------------------------------ */
+/* Text parsing                                                         */
+
+struct parsed {
+    int family; /* PKT_ADDR_V4 or PKT_ADDR_V6 */
+    unsigned prefix;
+    scan_u128 lo; /* inclusive; IPv4 values < 2^32 */
+    scan_u128 hi;
+};
+
+/*
+ * Strict dotted quad: four decimal octets 0-255, no leading zeros, nothing
+ * else. Returns NULL or the reason it is not one.
+ */
+static const char *parse_v4(const char *s, size_t n, uint32_t *out)
+{
+    uint32_t v = 0;
+    unsigned parts = 0;
+    size_t i = 0;
+
+    for (;;) {
+        size_t start = i;
+        unsigned octet = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (i - start >= 3)
+                return "IPv4 octet out of range (0-255)";
+            octet = octet * 10 + (unsigned)(s[i] - '0');
+            i++;
+        }
+        if (i == start)
+            return i < n && s[i] != '.' ? "not an IPv4 or IPv6 address"
+                                        : "IPv4 address needs four decimal octets";
+        if (s[start] == '0' && i - start > 1)
+            return "leading zero in an IPv4 octet is ambiguous (octal or decimal?); "
+                   "write it without";
+        if (octet > 255)
+            return "IPv4 octet out of range (0-255)";
+        v = v << 8 | octet;
+        parts++;
+        if (i == n)
+            break;
+        if (s[i] != '.')
+            return "not an IPv4 or IPv6 address";
+        if (parts == 4)
+            return "IPv4 address needs four decimal octets";
+        i++;
+    }
+    if (parts != 4)
+        return "IPv4 address needs four decimal octets";
+    *out = v;
+    return NULL;
+}
+
+/* IPv6 text of n bytes (no prefix) into 16 bytes. Returns NULL or why not. */
+static const char *parse_v6(const char *s, size_t n, uint8_t out[16])
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    if (memchr(s, '%', n) != NULL)
+        return "zone index (%...) not allowed in a target";
+    if (n >= sizeof(buf))
+        return "not an IPv4 or IPv6 address";
+    /* An embedded dotted quad gets the same strict check as plain IPv4. */
+    const char *colon = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ':')
+            colon = s + i;
+    if (colon != NULL && memchr(colon, '.', n - (size_t)(colon - s)) != NULL) {
+        uint32_t v4;
+        const char *why = parse_v4(colon + 1, n - (size_t)(colon + 1 - s), &v4);
+        if (why != NULL)
+            return why;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (inet_pton(AF_INET6, buf, out) != 1)
+        return "not a valid IPv6 address";
+    return NULL;
+}
+
+static scan_u128 mask6(unsigned prefix)
+{
+    return prefix == 0 ? 0 : SCAN_U128_MAX << (128 - prefix);
+}
+
+/*
+ * Parse "addr" or "addr/len". map_v4: treat IPv4-mapped IPv6 (prefix >= 96)
+ * as IPv4. Returns NULL, or the reason the text is not a target.
+ */
+static const char *parse_target(const char *s, size_t n, bool map_v4, struct parsed *out)
+{
+    size_t addr_len = n;
+    unsigned prefix = 0;
+    bool has_prefix = false;
+
+    if (n == 0)
+        return "empty target";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ' || c == '\t')
+            return "more than one target on a line (use one per line)";
+        if (c < 0x21 || c > 0x7e)
+            return "unexpected control or non-ASCII character";
+    }
+    if (n > TOKEN_MAX)
+        return "not an IPv4 or IPv6 address";
+    const char *slash = memchr(s, '/', n);
+    if (slash != NULL) {
+        addr_len = (size_t)(slash - s);
+        const char *p = slash + 1;
+        size_t plen = n - addr_len - 1;
+        if (plen == 0)
+            return "missing prefix length after '/'";
+        if (memchr(p, '/', plen) != NULL)
+            return "more than one '/'";
+        for (size_t i = 0; i < plen; i++) {
+            if (p[i] < '0' || p[i] > '9')
+                return "prefix length is not a decimal number";
+            if (prefix <= 128)
+                prefix = prefix * 10 + (unsigned)(p[i] - '0');
+        }
+        has_prefix = true;
+    }
+    if (addr_len == 0)
+        return "missing address before '/'";
+
+    if (memchr(s, ':', addr_len) == NULL) {
+        uint32_t v4;
+        const char *why = parse_v4(s, addr_len, &v4);
+        if (why != NULL)
+            return why;
+        if (!has_prefix)
+            prefix = 32;
+        if (prefix > 32)
+            return "prefix length out of range (0-32)";
+        uint32_t m = prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
+        out->family = PKT_ADDR_V4;
+        out->prefix = prefix;
+        out->lo = v4 & m;
+        out->hi = (v4 & m) | ~m;
+        return NULL;
+    }
+
+    uint8_t b[16];
+    const char *why = parse_v6(s, addr_len, b);
+    if (why != NULL)
+        return why;
+    if (!has_prefix)
+        prefix = 128;
+    if (prefix > 128)
+        return "prefix length out of range (0-128)";
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (map_v4 && prefix >= 96 && memcmp(b, mapped, sizeof(mapped)) == 0) {
+        unsigned p4 = prefix - 96;
+        uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+        uint32_t m = p4 == 0 ? 0 : UINT32_MAX << (32 - p4);
+        out->family = PKT_ADDR_V4;
+        out->prefix = p4;
+        out->lo = v4 & m;
+        out->hi = (v4 & m) | ~m;
+        return NULL;
+    }
+    scan_u128 v = u128_from_bytes(b), m = mask6(prefix);
+    out->family = PKT_ADDR_V6;
+    out->prefix = prefix;
+    out->lo = v & m;
+    out->hi = (v & m) | ~m;
+    return NULL;
+}
+
+static int add_parsed(struct scan_targets *t, enum scan_targets_list list, const struct parsed *p)
+{
+    if (p->family == PKT_ADDR_V4)
+        return list4_push(list == SCAN_TARGETS_BLOCK ? &t->blk4 : &t->inc4, (uint32_t)p->lo,
+                          (uint32_t)p->hi);
+    return list6_push(list == SCAN_TARGETS_BLOCK ? &t->blk6 : &t->inc6, p->lo, p->hi);
+}
+
+/* Parse and add one token of n bytes; records errors. */
+static int add_token(struct scan_targets *t, enum scan_targets_list list, const char *s, size_t n,
+                     const char *origin, unsigned long line)
+{
+    struct parsed p;
+    const char *why = parse_target(s, n, true, &p);
+    if (why != NULL) {
+        record_error(t, origin, line, s, n, "%s", why);
+        return -EINVAL;
+    }
+    if (list == SCAN_TARGETS_INCLUDE && p.family == PKT_ADDR_V6 && p.prefix < 96 &&
+        !(t->flags & SCAN_TARGETS_ALLOW_LARGE)) {
+        record_error(t, origin, line, s, n,
+                     "IPv6 prefix /%u holds 2^%u addresses, more than a /96; "
+                     "pass --allow-large to scan it",
+                     p.prefix, 128 - p.prefix);
+        return -EINVAL;
+    }
+    int rc = add_parsed(t, list, &p);
+    if (rc != 0)
+        record_error(t, origin, line, NULL, 0, "out of memory");
+    return rc;
+}
+
+int scan_targets_add_text(struct scan_targets *t, enum scan_targets_list list, const char *text,
+                          const char *origin, unsigned long line)
+{
+    if (t->finalized)
+        return -EBUSY;
+    return add_token(t, list, text, strlen(text), origin, line);
+}
+
+/* ------------------------------------------------------------------ */
+/* Line assembly for files, streams and buffers                         */
+
+struct reader {
+    struct scan_targets *t;
+    enum scan_targets_list list;
+    const char *origin;
+    unsigned long line; /* number of the line being assembled, from 1 */
+    size_t len;         /* bytes in buf */
+    bool overflow;      /* line longer than buf: rest not stored */
+    bool nul;           /* NUL byte seen in this line */
+    int rc;             /* first error: -ENOMEM wins over -EINVAL */
+    char buf[SCAN_TARGETS_LINE_MAX + 1]; /* +1 keeps a CR of a maximal CRLF line */
+};
+
+static void reader_note(struct reader *r, int rc)
+{
+    if (rc == 0 || r->rc == -ENOMEM)
+        return;
+    if (r->rc == 0 || rc == -ENOMEM)
+        r->rc = rc;
+}
+
+static void reader_end_line(struct reader *r)
+{
+    char *s = r->buf;
+    size_t n = r->len;
+
+    if (n > 0 && s[n - 1] == '\r' && !r->overflow)
+        n--;
+    if (r->nul) {
+        record_error(r->t, r->origin, r->line, NULL, 0, "NUL byte in line");
+        reader_note(r, -EINVAL);
+    } else if (r->overflow || n > SCAN_TARGETS_LINE_MAX) {
+        record_error(r->t, r->origin, r->line, NULL, 0, "line longer than %d bytes",
+                     SCAN_TARGETS_LINE_MAX);
+        reader_note(r, -EINVAL);
+    } else {
+        if (r->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+            s += 3;
+            n -= 3;
+        }
+        const char *hash = memchr(s, '#', n);
+        if (hash != NULL)
+            n = (size_t)(hash - s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        while (n > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            n--;
+        }
+        if (n > 0)
+            reader_note(r, add_token(r->t, r->list, s, n, r->origin, r->line));
+    }
+    r->line++;
+    r->len = 0;
+    r->overflow = false;
+    r->nul = false;
+}
+
+static void reader_feed(struct reader *r, const char *data, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(data, '\n', n);
+        size_t seg = nl != NULL ? (size_t)(nl - data) : n;
+        if (seg > 0) {
+            if (memchr(data, '\0', seg) != NULL)
+                r->nul = true;
+            size_t room = sizeof(r->buf) - r->len;
+            if (seg > room) {
+                r->overflow = true;
+                seg = room;
+            }
+            memcpy(r->buf + r->len, data, seg);
+            r->len += seg;
+        }
+        if (nl == NULL)
+            return;
+        reader_end_line(r);
+        n -= (size_t)(nl + 1 - data);
+        data = nl + 1;
+    }
+}
+
+static void reader_finish(struct reader *r)
+{
+    /* A last line without a newline is still a line. */
+    if (r->len > 0 || r->overflow || r->nul)
+        reader_end_line(r);
+}
+
+static void reader_init(struct reader *r, struct scan_targets *t, enum scan_targets_list list,
+                        const char *origin)
+{
+    r->t = t;
+    r->list = list;
+    r->origin = origin;
+    r->line = 1;
+    r->len = 0;
+    r->overflow = false;
+    r->nul = false;
+    r->rc = 0;
+}
+
+int scan_targets_add_buffer(struct scan_targets *t, enum scan_targets_list list, const void *data,
+                            size_t len, const char *origin)
+{
+    if (t->finalized)
+        return -EBUSY;
+    struct reader *r = malloc(sizeof(*r));
+    if (r == NULL) {
+        record_error(t, origin, 0, NULL, 0, "out of memory");
+        return -ENOMEM;
+    }
+    reader_init(r, t, list, origin);
+    reader_feed(r, data, len);
+    reader_finish(r);
+    int rc = r->rc;
+    free(r);
+    return rc;
+}
+
+int scan_targets_add_stream(struct scan_targets *t, enum scan_targets_list list, FILE *f,
+                            const char *origin)
+{
+    if (t->finalized)
+        return -EBUSY;
+    struct reader *r = malloc(sizeof(*r));
+    char *chunk = malloc(READ_CHUNK);
+    int rc;
+    if (r == NULL || chunk == NULL) {
+        record_error(t, origin, 0, NULL, 0, "out of memory");
+        rc = -ENOMEM;
+        goto out;
+    }
+    reader_init(r, t, list, origin);
+    errno = 0;
+    for (;;) {
+        size_t got = fread(chunk, 1, READ_CHUNK, f);
+        reader_feed(r, chunk, got);
+        if (got < READ_CHUNK)
+            break;
+    }
+    if (ferror(f)) {
+        int err = errno != 0 ? errno : EIO;
+        record_error(t, origin, 0, NULL, 0, "read error: %s", strerror(err));
+        rc = -err;
+        goto out;
+    }
+    reader_finish(r);
+    rc = r->rc;
+out:
+    free(chunk);
+    free(r);
+    return rc;
+}
+
+int scan_targets_add_file(struct scan_targets *t, enum scan_targets_list list, const char *path)
+{
+    if (t->finalized)
+        return -EBUSY;
+    if (strcmp(path, "-") == 0)
+        return scan_targets_add_stream(t, list, stdin, "<stdin>");
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        int err = errno;
+        record_error(t, path, 0, NULL, 0, "cannot open: %s", strerror(err));
+        return -err;
+    }
+    int rc = scan_targets_add_stream(t, list, f, path);
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Default blocklist                                                    */
+
+struct special {
+    const char *cidr;
+    const char *why;
+};
+
+/* IANA IPv4 Special-Purpose Address Registry (RFC 6890 and updates). */
+static const struct special default_blocklist[] = {
+    { "0.0.0.0/8", "\"this network\", RFC 791 / RFC 1122" },
+    { "10.0.0.0/8", "private use, RFC 1918" },
+    { "100.64.0.0/10", "shared address space (CGN), RFC 6598" },
+    { "127.0.0.0/8", "loopback, RFC 1122" },
+    { "169.254.0.0/16", "link local, RFC 3927" },
+    { "172.16.0.0/12", "private use, RFC 1918" },
+    { "192.0.0.0/24", "IETF protocol assignments, RFC 6890" },
+    { "192.0.2.0/24", "documentation TEST-NET-1, RFC 5737" },
+    { "192.88.99.0/24", "deprecated 6to4 relay anycast, RFC 7526" },
+    { "192.168.0.0/16", "private use, RFC 1918" },
+    { "198.18.0.0/15", "benchmarking, RFC 2544" },
+    { "198.51.100.0/24", "documentation TEST-NET-2, RFC 5737" },
+    { "203.0.113.0/24", "documentation TEST-NET-3, RFC 5737" },
+    { "224.0.0.0/4", "multicast, RFC 5771" },
+    { "240.0.0.0/4", "reserved, RFC 1112; includes 255.255.255.255/32 limited broadcast" },
+    /* IANA IPv6 Special-Purpose Address Registry. */
+    { "::/128", "unspecified address, RFC 4291" },
+    { "::1/128", "loopback, RFC 4291" },
+    { "::ffff:0:0/96", "IPv4-mapped addresses, RFC 4291 (scanned as IPv4 when given as such)" },
+    { "64:ff9b::/96", "IPv4-IPv6 translation well-known prefix, RFC 6052" },
+    { "64:ff9b:1::/48", "IPv4-IPv6 translation, local use, RFC 8215" },
+    { "100::/64", "discard-only, RFC 6666" },
+    { "2001::/23", "IETF protocol assignments (Teredo, benchmarking, ORCHID...), RFC 2928" },
+    { "2001:db8::/32", "documentation, RFC 3849" },
+    { "2002::/16", "6to4, RFC 3056 (relays deprecated, RFC 7526)" },
+    { "3fff::/20", "documentation, RFC 9637" },
+    { "5f00::/16", "segment routing (SRv6) SIDs, RFC 9602" },
+    { "fc00::/7", "unique local, RFC 4193" },
+    { "fe80::/10", "link-local unicast, RFC 4291" },
+    { "ff00::/8", "multicast, RFC 4291" },
+};
+
+int scan_targets_default_blocklist(FILE *f)
+{
+    for (size_t i = 0; i < sizeof(default_blocklist) / sizeof(default_blocklist[0]); i++)
+        if (fprintf(f, "%-16s # %s\n", default_blocklist[i].cidr, default_blocklist[i].why) < 0)
+            return -EIO;
+    return 0;
+}
+
+static int add_default_blocklist(struct scan_targets *t)
+{
+    for (size_t i = 0; i < sizeof(default_blocklist) / sizeof(default_blocklist[0]); i++) {
+        struct parsed p;
+        const char *s = default_blocklist[i].cidr;
+        /* No mapping: ::ffff:0:0/96 here is IPv6 space, not all of IPv4. */
+        if (parse_target(s, strlen(s), false, &p) != NULL)
+            return -EINVAL; /* cannot happen: the table is tested */
+        int rc = add_parsed(t, SCAN_TARGETS_BLOCK, &p);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Object                                                               */
+
+struct scan_targets *scan_targets_new(unsigned flags)
+{
+    struct scan_targets *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->flags = flags;
+    return t;
+}
+
+void scan_targets_free(struct scan_targets *t)
+{
+    if (t == NULL)
+        return;
+    list4_fini(&t->inc4);
+    list4_fini(&t->blk4);
+    list6_fini(&t->inc6);
+    list6_fini(&t->blk6);
+    free(t->seg4);
+    free(t->seg6);
+    free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Finalize: include minus blocklist, then segments with indices         */
+
+/*
+ * inc minus blk (both compacted) into a new array of packed intervals;
+ * *removed gets the number of addresses of inc that blk covers.
+ */
+static int subtract4(const struct list4 *inc, const struct list4 *blk, uint64_t **out,
+                     size_t *nb_out, uint64_t *removed)
+{
+    size_t cap = inc->len + blk->len;
+    uint64_t *v = malloc((cap ? cap : 1) * sizeof(*v));
+    if (v == NULL)
+        return -ENOMEM;
+    size_t n = 0, j = 0;
+    uint64_t gone = 0;
+    for (size_t i = 0; i < inc->len; i++) {
+        uint64_t lo = inc->v[i] >> 32, hi = (uint32_t)inc->v[i];
+        uint64_t cur = lo;
+        bool done = false;
+        while (j < blk->len && (uint32_t)blk->v[j] < cur)
+            j++;
+        while (j < blk->len && (blk->v[j] >> 32) <= hi) {
+            uint64_t blo = blk->v[j] >> 32, bhi = (uint32_t)blk->v[j];
+            if (blo > cur)
+                v[n++] = pack4((uint32_t)cur, (uint32_t)(blo - 1));
+            uint64_t from = blo > cur ? blo : cur, to = bhi < hi ? bhi : hi;
+            gone += to - from + 1;
+            if (bhi >= hi) {
+                done = true;
+                break; /* blk->v[j] may cover the next include interval too */
+            }
+            cur = bhi + 1;
+            j++;
+        }
+        if (!done)
+            v[n++] = pack4((uint32_t)cur, (uint32_t)hi);
+    }
+    *out = v;
+    *nb_out = n;
+    *removed = gone;
+    return 0;
+}
+
+static int subtract6(const struct list6 *inc, const struct list6 *blk, struct range6 **out,
+                     size_t *nb_out, scan_u128 *removed)
+{
+    size_t cap = inc->len + blk->len;
+    struct range6 *v = malloc((cap ? cap : 1) * sizeof(*v));
+    if (v == NULL)
+        return -ENOMEM;
+    size_t n = 0, j = 0;
+    scan_u128 gone = 0;
+    for (size_t i = 0; i < inc->len; i++) {
+        scan_u128 lo = inc->v[i].lo, hi = inc->v[i].hi;
+        scan_u128 cur = lo;
+        bool done = false;
+        while (j < blk->len && blk->v[j].hi < cur)
+            j++;
+        while (j < blk->len && blk->v[j].lo <= hi) {
+            scan_u128 blo = blk->v[j].lo, bhi = blk->v[j].hi;
+            if (blo > cur) {
+                v[n].lo = cur;
+                v[n].hi = blo - 1;
+                n++;
+            }
+            scan_u128 from = blo > cur ? blo : cur, to = bhi < hi ? bhi : hi;
+            gone = u128_add_sat(u128_add_sat(gone, to - from), 1);
+            if (bhi >= hi) {
+                done = true;
+                break;
+            }
+            cur = bhi + 1;
+            j++;
+        }
+        if (!done) {
+            v[n].lo = cur;
+            v[n].hi = hi;
+            n++;
+        }
+    }
+    *out = v;
+    *nb_out = n;
+    *removed = gone;
+    return 0;
+}
+
+int scan_targets_finalize(struct scan_targets *t)
+{
+    if (t->finalized)
+        return -EBUSY;
+    if (!(t->flags & SCAN_TARGETS_NO_DEFAULT_BLOCKLIST)) {
+        int rc = add_default_blocklist(t);
+        if (rc != 0) {
+            record_error(t, NULL, 0, NULL, 0, "out of memory");
+            return rc;
+        }
+    }
+    list4_compact(&t->inc4);
+    list4_compact(&t->blk4);
+    list6_compact(&t->inc6);
+    list6_compact(&t->blk6);
+
+    uint64_t *r4 = NULL;
+    struct range6 *r6 = NULL;
+    size_t n4 = 0, n6 = 0;
+    uint64_t gone4 = 0;
+    scan_u128 gone6 = 0;
+    if (subtract4(&t->inc4, &t->blk4, &r4, &n4, &gone4) != 0 ||
+        subtract6(&t->inc6, &t->blk6, &r6, &n6, &gone6) != 0) {
+        free(r4);
+        free(r6);
+        record_error(t, NULL, 0, NULL, 0, "out of memory");
+        return -ENOMEM;
+    }
+    list4_fini(&t->inc4);
+    list4_fini(&t->blk4);
+    list6_fini(&t->inc6);
+    list6_fini(&t->blk6);
+
+    /* Packed interval -> segment, in place (both are 8 bytes). */
+    _Static_assert(sizeof(struct seg4) == sizeof(uint64_t), "seg4 reuses the packed array");
+    struct seg4 *s4 = (struct seg4 *)(void *)r4;
+    uint64_t count4 = 0;
+    for (size_t i = 0; i < n4; i++) {
+        uint64_t packed = r4[i];
+        uint32_t lo = (uint32_t)(packed >> 32), hi = (uint32_t)packed;
+        s4[i].lo = lo;
+        s4[i].start = (uint32_t)count4; /* < 2^32: more addresses follow */
+        count4 += (uint64_t)hi - lo + 1;
+    }
+
+    _Static_assert(sizeof(struct seg6) == sizeof(struct range6), "seg6 reuses the range array");
+    struct seg6 *s6 = (struct seg6 *)(void *)r6;
+    scan_u128 count6 = 0;
+    bool too_many = false;
+    for (size_t i = 0; i < n6; i++) {
+        scan_u128 lo = r6[i].lo, span = r6[i].hi - r6[i].lo; /* size - 1 */
+        s6[i].lo = lo;
+        s6[i].start = count6;
+        if (span == SCAN_U128_MAX || count6 + span < count6 || count6 + span + 1 == 0) {
+            too_many = true;
+            break;
+        }
+        count6 += span + 1;
+    }
+    if (!too_many && count6 + count4 < count6)
+        too_many = true;
+    if (too_many) {
+        free(r4);
+        free(r6);
+        t->finalized = true; /* an empty, queryable set */
+        record_error(t, NULL, 0, NULL, 0,
+                     "the target set holds 2^128 addresses or more, beyond any counter; "
+                     "narrow the IPv6 ranges or keep the default blocklist");
+        return -EINVAL;
+    }
+
+    /* Shrink to fit; failure to shrink is harmless. */
+    if (n4 > 0) {
+        struct seg4 *p = realloc(s4, n4 * sizeof(*p));
+        s4 = p != NULL ? p : s4;
+    }
+    if (n6 > 0) {
+        struct seg6 *p = realloc(s6, n6 * sizeof(*p));
+        s6 = p != NULL ? p : s6;
+    }
+    t->seg4 = s4;
+    t->nb_seg4 = n4;
+    t->seg6 = s6;
+    t->nb_seg6 = n6;
+    t->count4 = count4;
+    t->count6 = count6;
+    t->blocklisted = u128_add_sat(gone6, gone4);
+    t->finalized = true;
+    return t->nb_errors != 0 ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                              */
+
+scan_u128 scan_targets_count(const struct scan_targets *t)
+{
+    return t->count6 + t->count4;
+}
+
+uint64_t scan_targets_count_v4(const struct scan_targets *t)
+{
+    return t->count4;
+}
+
+scan_u128 scan_targets_blocklisted(const struct scan_targets *t)
+{
+    return t->blocklisted;
+}
+
+size_t scan_targets_nb_intervals(const struct scan_targets *t)
+{
+    return t->nb_seg4 + t->nb_seg6;
+}
+
+size_t scan_targets_mem_len(const struct scan_targets *t)
+{
+    return (t->inc4.cap + t->blk4.cap) * sizeof(uint64_t) +
+           (t->inc6.cap + t->blk6.cap) * sizeof(struct range6) + t->nb_seg4 * sizeof(struct seg4) +
+           t->nb_seg6 * sizeof(struct seg6);
+}
+
+int scan_targets_addr(const struct scan_targets *t, scan_u128 index, struct pkt_addr *out)
+{
+    if (!t->finalized || index >= scan_targets_count(t))
+        return -ERANGE;
+    memset(out, 0, sizeof(*out));
+    if (index < t->count4) {
+        /* Last segment whose start <= index. */
+        size_t lo = 0, hi = t->nb_seg4;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (t->seg4[mid].start <= index)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        uint32_t a = t->seg4[lo].lo + (uint32_t)(index - t->seg4[lo].start);
+        out->family = PKT_ADDR_V4;
+        out->bytes[0] = (uint8_t)(a >> 24);
+        out->bytes[1] = (uint8_t)(a >> 16);
+        out->bytes[2] = (uint8_t)(a >> 8);
+        out->bytes[3] = (uint8_t)a;
+        return 0;
+    }
+    scan_u128 i6 = index - t->count4;
+    size_t lo = 0, hi = t->nb_seg6;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->seg6[mid].start <= i6)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    out->family = PKT_ADDR_V6;
+    u128_to_bytes(t->seg6[lo].lo + (i6 - t->seg6[lo].start), out->bytes);
+    return 0;
+}
+
+int scan_targets_index(const struct scan_targets *t, const struct pkt_addr *a, scan_u128 *index)
+{
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (!t->finalized)
+        return -ENOENT;
+    const uint8_t *v4 = NULL;
+    if (a->family == PKT_ADDR_V4)
+        v4 = a->bytes;
+    else if (memcmp(a->bytes, mapped, sizeof(mapped)) == 0)
+        v4 = a->bytes + 12;
+
+    if (v4 != NULL) {
+        uint32_t x = (uint32_t)v4[0] << 24 | (uint32_t)v4[1] << 16 | (uint32_t)v4[2] << 8 | v4[3];
+        if (t->nb_seg4 == 0 || x < t->seg4[0].lo)
+            return -ENOENT;
+        size_t lo = 0, hi = t->nb_seg4;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (t->seg4[mid].lo <= x)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        uint64_t end = lo + 1 < t->nb_seg4 ? t->seg4[lo + 1].start : t->count4;
+        uint64_t off = (uint64_t)x - t->seg4[lo].lo;
+        if (off >= end - t->seg4[lo].start)
+            return -ENOENT;
+        *index = t->seg4[lo].start + off;
+        return 0;
+    }
+    scan_u128 x = u128_from_bytes(a->bytes);
+    if (t->nb_seg6 == 0 || x < t->seg6[0].lo)
+        return -ENOENT;
+    size_t lo = 0, hi = t->nb_seg6;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->seg6[mid].lo <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    scan_u128 end = lo + 1 < t->nb_seg6 ? t->seg6[lo + 1].start : t->count6;
+    scan_u128 off = x - t->seg6[lo].lo;
+    if (off >= end - t->seg6[lo].start)
+        return -ENOENT;
+    *index = t->count4 + t->seg6[lo].start + off;
+    return 0;
+}

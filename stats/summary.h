@@ -1,0 +1,106 @@
+/*
+ * stats/summary.h - the --summary JSON file (DESIGN.md "Output").
+ *
+ * Purpose: one JSON object at the end of a run: version, config (every
+ * option's effective value, as the caller adds them; never the key),
+ * started, finished (RFC 3339 UTC, ms), elapsed_s, targets {total, scanned,
+ * blocklisted} (128-bit integers), verdicts (every verdict, zeros too), flags
+ * (every flag), rcodes (final PTR rcode names with a non-zero count,
+ * "TIMEOUT" included), queries {sent, received, retried, tcp}, dropped
+ * (every drop reason of counters.h), rate_qps, exit {status, why}.
+ * The file is written atomically: a temporary file in the same directory,
+ * fsync, then rename (no replacement without force), then fsync of the
+ * directory; a reader never sees half a summary.
+ * Threading: a summary object belongs to one thread (the main thread);
+ * config is added during setup. Memory: the object and its config entries
+ * are heap-allocated at setup (strings copied); writing allocates one
+ * growable buffer. Hot path: no.
+ */
+#ifndef FCRSCAN_STATS_SUMMARY_H
+#define FCRSCAN_STATS_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats/counters.h"
+#include "stats/error.h"
+#include "stats/json.h"
+
+struct stats_summary; /* opaque: the config entries */
+
+/* New empty summary (owned: stats_summary_free), or NULL when out of memory. */
+struct stats_summary *stats_summary_new(void);
+
+/* Release s and its entries. s may be NULL. */
+void stats_summary_free(struct stats_summary *s);
+
+/*
+ * Add one "config" member, in the order added; key and values are copied.
+ * _str: a string (NULL gives null); _u64/_i64/_bool/_fixed: a number or
+ * boolean (_fixed: `decimals` fraction digits, see stats_json_fixed); _list:
+ * an array of nb strings (repeatable options). Returns 0, -EEXIST for a key
+ * already added, -EINVAL for a NULL key, or -ENOMEM.
+ * Threading: owner only, before stats_summary_write.
+ */
+__attribute__((warn_unused_result)) int
+stats_summary_config_str(struct stats_summary *s, const char *key, const char *value);
+__attribute__((warn_unused_result)) int stats_summary_config_u64(struct stats_summary *s,
+                                                                 const char *key, uint64_t value);
+__attribute__((warn_unused_result)) int stats_summary_config_i64(struct stats_summary *s,
+                                                                 const char *key, int64_t value);
+__attribute__((warn_unused_result)) int stats_summary_config_bool(struct stats_summary *s,
+                                                                  const char *key, bool value);
+__attribute__((warn_unused_result)) int stats_summary_config_fixed(struct stats_summary *s,
+                                                                   const char *key, double value,
+                                                                   unsigned decimals);
+__attribute__((warn_unused_result)) int stats_summary_config_list(struct stats_summary *s,
+                                                                  const char *key,
+                                                                  const char *const *values,
+                                                                  size_t nb);
+
+/* The run's results, filled by the caller at the end. Plain data; pointers borrowed. */
+struct stats_summary_run {
+    const char *version; /* program version; NULL means FCRSCAN_VERSION */
+    int64_t started_ms;  /* wall clock, Unix epoch milliseconds */
+    int64_t finished_ms;
+    uint64_t elapsed_ns;                 /* monotonic duration of the run */
+    stats_u128 targets_total;            /* targets after parsing, before the blocklist */
+    stats_u128 targets_scanned;          /* targets with a row */
+    stats_u128 targets_blocklisted;      /* targets skipped by the blocklist */
+    const struct stats_counters *totals; /* summed counters (stats_counters_sum); NULL = zeros */
+    int exit_status;                     /* the process exit status (DESIGN.md: 0..3) */
+    const char *exit_why;                /* one line saying why ("complete", "interrupted", ...) */
+};
+
+/*
+ * Render the summary as pretty-printed JSON into j (an initialised emitter,
+ * borrowed). rate_qps = queries sent / elapsed seconds (0 when elapsed is 0).
+ * Errors are left in j (stats_json_finish reports them). Threading: owner.
+ */
+void stats_summary_render(const struct stats_summary *s, const struct stats_summary_run *run,
+                          struct stats_json *j);
+
+/*
+ * Render and write atomically to path (borrowed). Without force an existing
+ * path is never replaced (-EEXIST, checked again at the rename); with force
+ * it is replaced by the rename (a symlink at path is replaced, not followed).
+ * Returns 0 or a negative code with a message naming the file in
+ * err[0..err_cap) (err may be NULL); on failure no temporary file remains.
+ * Threading: owner only.
+ */
+__attribute__((warn_unused_result)) int stats_summary_write(const struct stats_summary *s,
+                                                            const struct stats_summary_run *run,
+                                                            const char *path, bool force, char *err,
+                                                            size_t err_cap);
+
+/*
+ * Startup check, so a run does not fail only at its end: without force,
+ * -EEXIST if path exists (lstat); with or without, -ENOENT/-ENOTDIR/-EACCES
+ * when its directory cannot take a new file. Returns 0 or the code with a
+ * message in err. Threading: any thread.
+ */
+__attribute__((warn_unused_result)) int stats_summary_check_path(const char *path, bool force,
+                                                                 char *err, size_t err_cap);
+
+#endif
