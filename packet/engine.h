@@ -20,8 +20,8 @@
 
 #include "packet/addr.h"
 
-#define PKT_ENGINE_BURST_MAX 64
-#define PKT_ENGINE_PORTS_MAX 1024 /* socket engine: most sockets per family */
+#define PKT_ENGINE_BURST_MAX  64
+#define PKT_ENGINE_PORTS_MAX  1024 /* socket engine: most sockets per family */
 #define PKT_ENGINE_RX_BUF_LEN 4096 /* larger datagrams are reported truncated */
 
 /* A datagram handed to tx_burst or returned by rx_burst. */
@@ -38,10 +38,10 @@ struct pkt_dgram {
 
 /* Open-time settings; plain data, borrowed during open only. */
 struct pkt_engine_config {
-    unsigned nb_ports;    /* socket engine: UDP sockets per family (>= 64) */
-    bool want_v4;         /* families the scan will send */
+    unsigned nb_ports; /* socket engine: UDP sockets per family (>= 64) */
+    bool want_v4;      /* families the scan will send */
     bool want_v6;
-    unsigned rcvbuf_len;  /* SO_RCVBUF request in octets, 0 = default */
+    unsigned rcvbuf_len; /* SO_RCVBUF request in octets, 0 = default */
     /* raw engines */
     const char *interface;
     const char *dpdk_args;
@@ -63,12 +63,10 @@ struct pkt_engine_ops {
     unsigned (*tx_burst)(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb);
     /* Receives up to nb datagrams, waiting at most timeout_ms when none is
      * ready. Returns the count. Threading: RX thread. */
-    unsigned (*rx_burst)(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb,
-                         int timeout_ms);
+    unsigned (*rx_burst)(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb, int timeout_ms);
     /* The source ports datagrams may use for family (PKT_ADDR_V4/V6):
      * writes up to cap ports, returns the count (0: any port is fine). */
-    unsigned (*ports)(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
-                      unsigned cap);
+    unsigned (*ports)(const struct pkt_engine *e, uint8_t family, uint16_t *ports, unsigned cap);
     /* Datagrams the backend dropped itself (queue full, send errors). */
     uint64_t (*tx_errors)(const struct pkt_engine *e);
     void (*close)(struct pkt_engine *e); /* NULL is a no-op */

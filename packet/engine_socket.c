@@ -272,8 +272,8 @@ static unsigned socket_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsig
             g->local_port = s->port;
             g->data = e->rx_buf[got];
             g->truncated = (m->msg_hdr.msg_flags & MSG_TRUNC) != 0;
-            g->len = (uint16_t)(m->msg_len > PKT_ENGINE_RX_BUF_LEN ? PKT_ENGINE_RX_BUF_LEN
-                                                                   : m->msg_len);
+            g->len =
+                (uint16_t)(m->msg_len > PKT_ENGINE_RX_BUF_LEN ? PKT_ENGINE_RX_BUF_LEN : m->msg_len);
             got++;
         }
     }

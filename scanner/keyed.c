@@ -18,22 +18,22 @@
 #define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
 /* One SipRound over the four state words. */
-#define SIPROUND(v0, v1, v2, v3)                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = ROTL64(v1, 13);                                                                       \
-        v1 ^= v0;                                                                                  \
-        v0 = ROTL64(v0, 32);                                                                       \
-        v2 += v3;                                                                                  \
-        v3 = ROTL64(v3, 16);                                                                       \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = ROTL64(v3, 21);                                                                       \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = ROTL64(v1, 17);                                                                       \
-        v1 ^= v2;                                                                                  \
-        v2 = ROTL64(v2, 32);                                                                       \
+#define SIPROUND(v0, v1, v2, v3) \
+    do {                         \
+        v0 += v1;                \
+        v1 = ROTL64(v1, 13);     \
+        v1 ^= v0;                \
+        v0 = ROTL64(v0, 32);     \
+        v2 += v3;                \
+        v3 = ROTL64(v3, 16);     \
+        v3 ^= v2;                \
+        v0 += v3;                \
+        v3 = ROTL64(v3, 21);     \
+        v3 ^= v0;                \
+        v2 += v1;                \
+        v1 = ROTL64(v1, 17);     \
+        v1 ^= v2;                \
+        v2 = ROTL64(v2, 32);     \
     } while (0)
 
 /* Little-endian load regardless of host order and alignment. */

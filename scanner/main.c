@@ -487,8 +487,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
         }
     }
     if (o->have_shard && !o->have_seed)
-        return usage_error("--shard requires --seed (every shard must use the same order)",
-                           NULL);
+        return usage_error("--shard requires --seed (every shard must use the same order)", NULL);
     if (pkt_engine_find(o->engine) == NULL)
         return usage_error("no such engine in this build (see fcrscan --version)", o->engine);
     *first_target = optind;
@@ -552,10 +551,9 @@ static void hook_tick(void *ctx, uint64_t now_ns, const struct stats_counters *s
     }
     if (!r->show_progress)
         return;
-    struct stats_progress_sample smp = { .now_ns = now_ns,
-                                         .sent = sum->sent,
-                                         .done = sum->rows,
-                                         .total = r->total };
+    struct stats_progress_sample smp = {
+        .now_ns = now_ns, .sent = sum->sent, .done = sum->rows, .total = r->total
+    };
     memcpy(smp.verdicts, sum->verdicts, sizeof(smp.verdicts));
     stats_progress_update(&r->progress, &smp);
     char line[STATS_PROGRESS_LINE_MAX];
@@ -820,10 +818,9 @@ int main(int argc, char **argv)
     cfg->window = o.window;
     cfg->fwd_cap = o.window * 2;
     cfg->engine = pkt_engine_find(o.engine);
-    cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = o.sockets,
-                                                  .want_v4 = want_v4,
-                                                  .want_v6 = want_v6,
-                                                  .rcvbuf_len = 8u << 20 };
+    cfg->engine_cfg = (struct pkt_engine_config){
+        .nb_ports = o.sockets, .want_v4 = want_v4, .want_v6 = want_v6, .rcvbuf_len = 8u << 20
+    };
     cfg->line_max = STATS_RECORD_LINE_MAX;
     cfg->stop = &stop_flag;
     /* The query key is always fresh from the kernel, even with --seed: the
@@ -880,8 +877,8 @@ int main(int argc, char **argv)
                 .started_ms = started_ms,
                 .finished_ms = now_wall_ms(),
                 .elapsed_ns = (uint64_t)(res->elapsed_s * 1e9),
-                .targets_total = scan_targets_count(run.targets) + scan_targets_blocklisted(
-                                                                       run.targets),
+                .targets_total =
+                    scan_targets_count(run.targets) + scan_targets_blocklisted(run.targets),
                 .targets_scanned = res->targets_done,
                 .targets_blocklisted = scan_targets_blocklisted(run.targets),
                 .totals = &res->totals,

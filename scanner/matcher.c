@@ -46,8 +46,7 @@ bool scan_idxq_push(struct scan_idxq *q, uint32_t v)
         uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         int64_t dif = (int64_t)(seq - pos);
         if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 c->value = v;
                 atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
@@ -69,8 +68,7 @@ bool scan_idxq_pop(struct scan_idxq *q, uint32_t *v)
         uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         int64_t dif = (int64_t)(seq - (pos + 1));
         if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
-                                                      memory_order_relaxed,
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 *v = c->value;
                 atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
@@ -255,8 +253,7 @@ void scan_hindex_remove(struct scan_hindex *h, uint64_t hash, uint32_t ref)
     }
 }
 
-unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *refs,
-                          unsigned cap)
+unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *refs, unsigned cap)
 {
     uint64_t tag = hash & 0xFFFFFFFF00000000ull;
     const uint64_t bs[2] = { bucket1(h, hash), bucket2(h, hash) };

@@ -88,7 +88,7 @@ size_t scan_idxq_count(const struct scan_idxq *q);
 
 struct scan_lines {
     char *buf;
-    size_t cap; /* power of two */
+    size_t cap;                       /* power of two */
     _Alignas(64) _Atomic size_t head; /* consumer position */
     _Alignas(64) _Atomic size_t tail; /* producer position */
 };
@@ -126,8 +126,7 @@ void scan_hindex_remove(struct scan_hindex *h, uint64_t hash, uint32_t ref);
  * Collect up to cap refs whose cells carry hash's tag (candidates: the caller
  * compares the key). Returns the count. Any thread.
  */
-unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *refs,
-                          unsigned cap);
+unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *refs, unsigned cap);
 
 /* ---- epoch-based reclamation ----------------------------------------------- */
 

@@ -74,8 +74,8 @@ struct fwd {
     _Atomic uint64_t waiters; /* stack of (target * 32 + name) + 1, or WAIT_CLOSED */
     _Atomic uint32_t queries;
     _Atomic uint8_t in_idle;
-    uint8_t family;  /* the targets' family: decides A or AAAA first */
-    bool noquery;    /* holds an unusable / not evaluated name; not indexed */
+    uint8_t family; /* the targets' family: decides A or AAAA first */
+    bool noquery;   /* holds an unusable / not evaluated name; not indexed */
     uint8_t name_len;
     uint8_t name[PKT_DNS_NAME_MAX]; /* lower case */
     uint64_t hkey;
@@ -159,7 +159,7 @@ struct scan {
     struct tcpjob *tcpjobs;
     struct scan_idxq tcpjob_q;
     struct scan_idxq tcpjob_free;
-    struct timerq timers[SCAN_RETRIES_MAX + 1][2];
+    struct timerq timers[SCAN_RETRIES_MAX + 1]; /* one FIFO per attempt */
     uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
     unsigned nb_ports[2];
     _Atomic uint8_t res_no0x20[SCAN_RESOLVERS_MAX];
@@ -167,8 +167,8 @@ struct scan {
     _Atomic uint64_t ptr_pending; /* targets whose PTR lookup is running */
     _Atomic uint64_t started;
     _Atomic uint64_t done_rows;
-    _Atomic int stopping;         /* 1 drain, 2 abort now */
-    _Atomic int tx_finished;      /* TX has admitted its last target */
+    _Atomic int stopping;    /* 1 drain, 2 abort now */
+    _Atomic int tx_finished; /* TX has admitted its last target */
     _Atomic int all_done;
     _Atomic int fatal;
     char fatal_msg[256];
@@ -246,8 +246,8 @@ static uint64_t ident_hash(const struct scan_key *k, uint16_t qtype, unsigned at
     return scan_siphash(k, buf, 3 + len);
 }
 
-static void ident_make(const struct scan *s, uint16_t qtype, unsigned attempt,
-                       const uint8_t *qname, size_t len, struct ident *out)
+static void ident_make(const struct scan *s, uint16_t qtype, unsigned attempt, const uint8_t *qname,
+                       size_t len, struct ident *out)
 {
     const struct scan_config *cfg = s->cfg;
     uint64_t h = ident_hash(&cfg->key, qtype, attempt, qname, len);
@@ -262,8 +262,8 @@ static void ident_make(const struct scan *s, uint16_t qtype, unsigned attempt,
 
 static bool use_0x20_for(struct scan *s, unsigned resolver)
 {
-    return s->cfg->use_0x20 && !atomic_load_explicit(&s->res_no0x20[resolver],
-                                                     memory_order_relaxed);
+    return s->cfg->use_0x20 &&
+           !atomic_load_explicit(&s->res_no0x20[resolver], memory_order_relaxed);
 }
 
 static unsigned attempt_timeout_ms(const struct scan_config *cfg, unsigned attempt)
@@ -735,9 +735,8 @@ static bool ptr_names(struct scan *s, struct worker *w, const struct tgt *t,
 }
 
 /* The PTR lookup of target ti ended with outcome (state is DONE, owned). */
-static void ptr_done(struct scan *s, struct worker *w, uint32_t ti, uint8_t outcome,
-                     uint8_t reason, int rcode, const struct pkt_dns_reply *r,
-                     const struct ptr_set *ps)
+static void ptr_done(struct scan *s, struct worker *w, uint32_t ti, uint8_t outcome, uint8_t reason,
+                     int rcode, const struct pkt_dns_reply *r, const struct ptr_set *ps)
 {
     struct tgt *t = &s->tgts[ti];
     t->ptr_outcome = outcome;
@@ -783,8 +782,7 @@ static void fwd_store_addrs(struct fwd *f, const struct pkt_dns_reply *r, uint8_
  * family we move to the other family instead).
  */
 static void fwd_reply(struct scan *s, struct worker *w, uint32_t ref, uint32_t gen, bool phase2,
-                      bool via_tcp, const struct pkt_dns_reply *r, uint8_t outcome,
-                      uint8_t reason)
+                      bool via_tcp, const struct pkt_dns_reply *r, uint8_t outcome, uint8_t reason)
 {
     struct fwd *f = fwd_of(s, ref);
     uint8_t fam = r->qtype == PKT_DNS_TYPE_AAAA ? PKT_ADDR_V6 : PKT_ADDR_V4;
@@ -850,21 +848,43 @@ static void tx_flush(struct scan *s, struct txbatch *b)
     b->n = 0;
 }
 
-static struct timerq *timerq_for(struct scan *s, unsigned attempt, bool phase2)
+/*
+ * Timers: one FIFO per attempt number. Every entry of a FIFO has the same
+ * timeout, so pushing in send order keeps each FIFO sorted by deadline and
+ * expiry is a look at the heads. An answered query leaves its entry behind
+ * (RX cannot touch TX's queues); the entry is recognised as stale by its
+ * state word. When a FIFO fills, stale entries are squeezed out in place:
+ * with room for twice the number of queries that can be pending, each
+ * compaction frees at least half the FIFO.
+ */
+static bool timer_live(struct scan *s, const struct timer *t)
 {
-    return &s->timers[attempt][phase2 ? 1 : 0];
+    return atomic_load_explicit(state_of(s, t->ref), memory_order_relaxed) == t->state;
+}
+
+static void timerq_compact(struct scan *s, struct timerq *q)
+{
+    size_t out = q->head;
+    for (size_t i = q->head; i != q->tail; i++) {
+        struct timer t = q->t[i & (q->cap - 1)];
+        if (timer_live(s, &t))
+            q->t[out++ & (q->cap - 1)] = t;
+    }
+    q->tail = out;
 }
 
 static void timer_push(struct scan *s, uint32_t ref, uint32_t state, unsigned attempt,
-                       bool phase2, uint64_t deadline)
+                       uint64_t deadline)
 {
-    struct timerq *q = timerq_for(s, attempt, phase2);
+    struct timerq *q = &s->timers[attempt];
+    if (q->tail - q->head == q->cap)
+        timerq_compact(s, q);
     if (q->tail - q->head == q->cap) {
         set_fatal(s, "internal: timer queue overflow");
         return;
     }
-    q->t[q->tail & (q->cap - 1)] = (struct timer){ .ref = ref, .state = state,
-                                                   .deadline_ns = deadline };
+    q->t[q->tail & (q->cap - 1)] =
+        (struct timer){ .ref = ref, .state = state, .deadline_ns = deadline };
     q->tail++;
 }
 
@@ -910,12 +930,9 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     memcpy(name, qname, qlen);
     if (use_0x20_for(s, id.resolver))
         pkt_dns_name_case20(name, qlen, id.case_bits);
-    struct pkt_dns_query q = { .qname = name,
-                               .qname_len = qlen,
-                               .qtype = qtype,
-                               .id = id.id,
-                               .rd = cfg->rd,
-                               .edns = true };
+    struct pkt_dns_query q = {
+        .qname = name, .qname_len = qlen, .qtype = qtype, .id = id.id, .rd = cfg->rd, .edns = true
+    };
     int len = pkt_dns_query_build(buf, PKT_DNS_QUERY_MAX, &q);
     if (len < 0)
         return;
@@ -929,7 +946,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     cnt_add(&w->c.sent, 1);
     if (attempt > 0)
         cnt_add(&w->c.retried, 1);
-    timer_push(s, ref, state, attempt, phase2,
+    timer_push(s, ref, state, attempt,
                w->now_ns + (uint64_t)attempt_timeout_ms(cfg, attempt) * 1000000ull);
 }
 
@@ -968,26 +985,25 @@ static void tx_timers(struct scan *s, struct worker *w, struct txbatch *b, bool 
 {
     const struct scan_config *cfg = s->cfg;
     for (unsigned a = 0; a <= cfg->retries; a++) {
-        for (unsigned p = 0; p < 2; p++) {
-            struct timerq *q = &s->timers[a][p];
-            while (q->head != q->tail) {
-                struct timer *tm = &q->t[q->head & (q->cap - 1)];
-                if (!abort_all && tm->deadline_ns > w->now_ns)
-                    break;
-                struct timer t = *tm;
-                q->head++;
-                uint32_t cur = atomic_load(state_of(s, t.ref));
-                if (cur != t.state)
-                    continue; /* answered, advanced or recycled */
-                if (abort_all || stopping) {
-                    tx_expire(s, w, t.ref, t.state, true);
-                } else if (a < cfg->retries) {
-                    uint32_t next = scan_qs_pending_make(scan_qs_gen(t.state), a + 1, p == 1);
-                    if (atomic_compare_exchange_strong(state_of(s, t.ref), &cur, next))
-                        tx_send(s, w, b, t.ref, next);
-                } else {
-                    tx_expire(s, w, t.ref, t.state, false);
-                }
+        struct timerq *q = &s->timers[a];
+        while (q->head != q->tail) {
+            struct timer *tm = &q->t[q->head & (q->cap - 1)];
+            if (!abort_all && tm->deadline_ns > w->now_ns)
+                break;
+            struct timer t = *tm;
+            q->head++;
+            uint32_t cur = atomic_load(state_of(s, t.ref));
+            if (cur != t.state)
+                continue; /* answered, advanced or recycled */
+            if (abort_all || stopping) {
+                tx_expire(s, w, t.ref, t.state, true);
+            } else if (a < cfg->retries) {
+                bool phase2 = (t.state & SCAN_Q_PHASE2) != 0;
+                uint32_t next = scan_qs_pending_make(scan_qs_gen(t.state), a + 1, phase2);
+                if (atomic_compare_exchange_strong(state_of(s, t.ref), &cur, next))
+                    tx_send(s, w, b, t.ref, next);
+            } else {
+                tx_expire(s, w, t.ref, t.state, false);
             }
         }
     }
@@ -1063,9 +1079,8 @@ static void *tx_main(void *arg)
     uint64_t last_ns = mono_ns();
     bool targets_left = true;
     uint64_t stop_at = 0;
-    uint64_t deadline = cfg->max_runtime_s > 0
-                            ? s->t0_ns + (uint64_t)(cfg->max_runtime_s * 1e9)
-                            : UINT64_MAX;
+    uint64_t deadline =
+        cfg->max_runtime_s > 0 ? s->t0_ns + (uint64_t)(cfg->max_runtime_s * 1e9) : UINT64_MAX;
 
     for (;;) {
         w->now_ns = mono_ns();
@@ -1083,8 +1098,8 @@ static void *tx_main(void *arg)
             stop_at = w->now_ns;
         /* Draining ends after one first-attempt timeout; then all remaining
          * lookups are cut (no record; a resume asks them again). */
-        bool abort_all = stopping == 2 ||
-                         (stopping == 1 && w->now_ns > stop_at + cfg->timeout_ms * 1000000ull);
+        bool abort_all =
+            stopping == 2 || (stopping == 1 && w->now_ns > stop_at + cfg->timeout_ms * 1000000ull);
 
         double dt = (double)(w->now_ns - last_ns) / 1e9;
         last_ns = w->now_ns;
@@ -1181,9 +1196,8 @@ static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
  * tcp) against the query of ref whose current state is st. Returns the
  * attempt it answers, or -1 after counting why not.
  */
-static int validate(struct scan *s, struct worker *w, uint32_t st,
-                    const struct pkt_dns_reply *r, int ri, uint16_t local_port, bool tcp,
-                    const uint8_t *qname, uint8_t qlen)
+static int validate(struct scan *s, struct worker *w, uint32_t st, const struct pkt_dns_reply *r,
+                    int ri, uint16_t local_port, bool tcp, const uint8_t *qname, uint8_t qlen)
 {
     unsigned cur;
     bool phase2;
@@ -1232,8 +1246,8 @@ static int validate(struct scan *s, struct worker *w, uint32_t st,
     return -1;
 }
 
-static void queue_tcp(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned attempt,
-                      int ri, const struct pkt_dns_reply *r, const uint8_t *qname, uint8_t qlen)
+static void queue_tcp(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned attempt, int ri,
+                      const struct pkt_dns_reply *r, const uint8_t *qname, uint8_t qlen)
 {
     uint32_t slot;
     while (!scan_idxq_pop(&s->tcpjob_free, &slot)) {
@@ -1264,8 +1278,7 @@ static void queue_tcp(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned
  * did not match ref (so the caller may try another candidate).
  */
 static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct pkt_dns_reply *r,
-                   int ri, uint16_t local_port, bool tcp, uint32_t tcp_state,
-                   unsigned tcp_attempt)
+                   int ri, uint16_t local_port, bool tcp, uint32_t tcp_state, unsigned tcp_attempt)
 {
     const struct scan_config *cfg = s->cfg;
     _Atomic uint32_t *stp = state_of(s, ref);
@@ -1297,9 +1310,9 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
             /* Already ended: a copy, a different answer, or late. */
             uint64_t fp = is_fwd ? f->fp : t->fp;
             if (scan_qs_q(st) == SCAN_Q_DONE && fp != 0)
-                cnt_add(&w->c.dropped[fp == reply_fp(r) ? STATS_DROP_DUPLICATE
-                                                        : STATS_DROP_CONFLICT],
-                        1);
+                cnt_add(
+                    &w->c.dropped[fp == reply_fp(r) ? STATS_DROP_DUPLICATE : STATS_DROP_CONFLICT],
+                    1);
             else if (scan_qs_q(st) == SCAN_Q_TCP)
                 cnt_add(&w->c.dropped[STATS_DROP_DUPLICATE], 1);
             else
@@ -1351,8 +1364,7 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
     uint8_t reason;
     uint8_t outcome = reply_outcome(r, &reason);
     /* SERVFAIL/REFUSED: another resolver may do better, if there is one. */
-    if (outcome == SCAN_OUTCOME_TEMP && cfg->nb_resolvers > 1 && attempt < cfg->retries &&
-        !tcp) {
+    if (outcome == SCAN_OUTCOME_TEMP && cfg->nb_resolvers > 1 && attempt < cfg->retries && !tcp) {
         uint32_t next = scan_qs_pending_make(gen, attempt + 1, phase2);
         unsigned cur = 0;
         bool p2 = false;
@@ -1500,8 +1512,8 @@ static int tcp_io(int fd, bool out, uint8_t *buf, size_t len, uint64_t deadline_
         int pr = poll(&p, 1, (int)((deadline_ns - now) / 1000000 + 1));
         if (pr <= 0)
             continue;
-        ssize_t k = out ? send(fd, buf + off, len - off, MSG_NOSIGNAL)
-                        : recv(fd, buf + off, len - off, 0);
+        ssize_t k =
+            out ? send(fd, buf + off, len - off, MSG_NOSIGNAL) : recv(fd, buf + off, len - off, 0);
         if (k == 0)
             return -ECONNRESET;
         if (k < 0) {
@@ -1515,8 +1527,8 @@ static int tcp_io(int fd, bool out, uint8_t *buf, size_t len, uint64_t deadline_
 }
 
 /* One query over TCP; returns the reply length in buf or a negative errno. */
-static int tcp_query(const struct scan_resolver *res, const uint8_t *q, size_t qlen,
-                     uint8_t *buf, size_t cap, unsigned timeout_ms)
+static int tcp_query(const struct scan_resolver *res, const uint8_t *q, size_t qlen, uint8_t *buf,
+                     size_t cap, unsigned timeout_ms)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -1742,8 +1754,7 @@ static void scan_free(struct scan *s)
         free(s->w[i].line_buf);
     }
     for (unsigned a = 0; a <= SCAN_RETRIES_MAX; a++)
-        for (unsigned p = 0; p < 2; p++)
-            free(s->timers[a][p].t);
+        free(s->timers[a].t);
     free(s);
 }
 
@@ -1783,12 +1794,10 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     for (uint32_t i = 0; i < 1024; i++)
         scan_idxq_push(&s->tcpjob_free, i);
     for (unsigned a = 0; a <= cfg->retries; a++) {
-        for (unsigned p = 0; p < 2; p++) {
-            s->timers[a][p].cap = pow2(nb_q);
-            s->timers[a][p].t = calloc(s->timers[a][p].cap, sizeof(struct timer));
-            if (s->timers[a][p].t == NULL)
-                goto nomem;
-        }
+        s->timers[a].cap = pow2(2 * nb_q);
+        s->timers[a].t = calloc(s->timers[a].cap, sizeof(struct timer));
+        if (s->timers[a].t == NULL)
+            goto nomem;
     }
     for (unsigned i = 0; i < W_COUNT; i++) {
         size_t ring = cfg->line_max * 4 > ((size_t)1 << 22) ? cfg->line_max * 4 : (size_t)1 << 22;
@@ -1808,8 +1817,10 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     s->nb_ports[1] = cfg->engine->ports(s->engine, PKT_ADDR_V6, s->ports[1], PKT_ENGINE_PORTS_MAX);
     return 0;
 nomem:
-    snprintf(res->error, sizeof(res->error), "out of memory sizing the scan (window %u, "
-             "forward table %u)", cfg->window, cfg->fwd_cap);
+    snprintf(res->error, sizeof(res->error),
+             "out of memory sizing the scan (window %u, "
+             "forward table %u)",
+             cfg->window, cfg->fwd_cap);
     return -ENOMEM;
 }
 

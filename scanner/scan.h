@@ -38,7 +38,7 @@
 #include "stats/record.h"
 
 #define SCAN_RESOLVERS_MAX 64
-#define SCAN_RETRIES_MAX 15
+#define SCAN_RETRIES_MAX   15
 
 /* One resolver: address and port (53 unless given). */
 struct scan_resolver {
@@ -79,14 +79,14 @@ struct scan_config {
     unsigned max_ptr;       /* PTR names evaluated per target (1..32) */
     bool use_0x20;
     bool no_tcp;
-    bool rd;                /* recursion desired (true for resolvers) */
-    double max_runtime_s;   /* 0 = no limit */
-    unsigned window;        /* targets in flight (slots) */
-    unsigned fwd_cap;       /* forward-name table entries */
-    struct scan_key key;    /* per-run secret: IDs, ports, case bits */
+    bool rd;              /* recursion desired (true for resolvers) */
+    double max_runtime_s; /* 0 = no limit */
+    unsigned window;      /* targets in flight (slots) */
+    unsigned fwd_cap;     /* forward-name table entries */
+    struct scan_key key;  /* per-run secret: IDs, ports, case bits */
     const struct pkt_engine_ops *engine;
     struct pkt_engine_config engine_cfg;
-    size_t line_max;        /* largest formatted record, octets */
+    size_t line_max; /* largest formatted record, octets */
     struct scan_hooks hooks;
     /* Set asynchronously (signal handler) to stop: 1 = stop sending and
      * drain, 2 = stop now. May be NULL. */
@@ -100,8 +100,8 @@ enum scan_end {
 };
 
 struct scan_result {
-    int end;                  /* enum scan_end, or negative on failure */
-    char error[256];          /* failure message */
+    int end;         /* enum scan_end, or negative on failure */
+    char error[256]; /* failure message */
     struct stats_counters totals;
     uint64_t targets_started;
     uint64_t targets_done;

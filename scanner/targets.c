@@ -133,95 +133,95 @@ static scan_u128 u128_add_sat(scan_u128 a, scan_u128 b)
 #define LESS_U64(x, y) ((x) < (y))
 #define LESS_R6(x, y)  ((x).lo < (y).lo)
 
-#define DEFINE_INTROSORT(NAME, TYPE, LESS)                                                         \
-    static void NAME##_sift(TYPE *a, size_t root, size_t n)                                        \
-    {                                                                                              \
-        for (;;) {                                                                                 \
-            size_t c = 2 * root + 1;                                                               \
-            if (c >= n)                                                                            \
-                return;                                                                            \
-            if (c + 1 < n && LESS(a[c], a[c + 1]))                                                 \
-                c++;                                                                               \
-            if (!LESS(a[root], a[c]))                                                              \
-                return;                                                                            \
-            TYPE tmp = a[root];                                                                    \
-            a[root] = a[c];                                                                        \
-            a[c] = tmp;                                                                            \
-            root = c;                                                                              \
-        }                                                                                          \
-    }                                                                                              \
-    static void NAME##_heapsort(TYPE *a, size_t n)                                                 \
-    {                                                                                              \
-        for (size_t i = n / 2; i-- > 0;)                                                           \
-            NAME##_sift(a, i, n);                                                                  \
-        for (size_t e = n; e-- > 1;) {                                                             \
-            TYPE tmp = a[0];                                                                       \
-            a[0] = a[e];                                                                           \
-            a[e] = tmp;                                                                            \
-            NAME##_sift(a, 0, e);                                                                  \
-        }                                                                                          \
-    }                                                                                              \
-    static void NAME##_swap(TYPE *a, size_t i, size_t j)                                           \
-    {                                                                                              \
-        TYPE tmp = a[i];                                                                           \
-        a[i] = a[j];                                                                               \
-        a[j] = tmp;                                                                                \
-    }                                                                                              \
-    static void NAME##_intro(TYPE *a, size_t n, unsigned depth)                                    \
-    {                                                                                              \
-        while (n > 16) {                                                                           \
-            if (depth == 0) {                                                                      \
-                NAME##_heapsort(a, n);                                                             \
-                return;                                                                            \
-            }                                                                                      \
-            depth--;                                                                               \
-            size_t m = (n - 1) / 2;                                                                \
-            if (LESS(a[m], a[0]))                                                                  \
-                NAME##_swap(a, 0, m);                                                              \
-            if (LESS(a[n - 1], a[0]))                                                              \
-                NAME##_swap(a, 0, n - 1);                                                          \
-            if (LESS(a[n - 1], a[m]))                                                              \
-                NAME##_swap(a, m, n - 1);                                                          \
-            TYPE pivot = a[m];                                                                     \
-            size_t i = 0, j = n - 1;                                                               \
-            for (;;) {                                                                             \
-                while (LESS(a[i], pivot))                                                          \
-                    i++;                                                                           \
-                while (LESS(pivot, a[j]))                                                          \
-                    j--;                                                                           \
-                if (i >= j)                                                                        \
-                    break;                                                                         \
-                NAME##_swap(a, i, j);                                                              \
-                i++;                                                                               \
-                j--;                                                                               \
-            }                                                                                      \
-            /* Hoare split: [0, j] and [j + 1, n), both non-empty. */                              \
-            size_t left = j + 1;                                                                   \
-            if (left < n - left) {                                                                 \
-                NAME##_intro(a, left, depth);                                                      \
-                a += left;                                                                         \
-                n -= left;                                                                         \
-            } else {                                                                               \
-                NAME##_intro(a + left, n - left, depth);                                           \
-                n = left;                                                                          \
-            }                                                                                      \
-        }                                                                                          \
-        for (size_t k = 1; k < n; k++) {                                                           \
-            TYPE x = a[k];                                                                         \
-            size_t p = k;                                                                          \
-            while (p > 0 && LESS(x, a[p - 1])) {                                                   \
-                a[p] = a[p - 1];                                                                   \
-                p--;                                                                               \
-            }                                                                                      \
-            a[p] = x;                                                                              \
-        }                                                                                          \
-    }                                                                                              \
-    static void NAME(TYPE *a, size_t n)                                                            \
-    {                                                                                              \
-        unsigned depth = 0;                                                                        \
-        for (size_t k = n; k > 1; k >>= 1)                                                         \
-            depth += 2;                                                                            \
-        NAME##_intro(a, n, depth);                                                                 \
+#define DEFINE_INTROSORT(NAME, TYPE, LESS)                            \
+    static void NAME##_sift(TYPE *a, size_t root, size_t n)           \
+    {                                                                 \
+        for (;;) {                                                    \
+            size_t c = 2 * root + 1;                                  \
+            if (c >= n)                                               \
+                return;                                               \
+            if (c + 1 < n && LESS(a[c], a[c + 1]))                    \
+                c++;                                                  \
+            if (!LESS(a[root], a[c]))                                 \
+                return;                                               \
+            TYPE tmp = a[root];                                       \
+            a[root] = a[c];                                           \
+            a[c] = tmp;                                               \
+            root = c;                                                 \
+        }                                                             \
+    }                                                                 \
+    static void NAME##_heapsort(TYPE *a, size_t n)                    \
+    {                                                                 \
+        for (size_t i = n / 2; i-- > 0;)                              \
+            NAME##_sift(a, i, n);                                     \
+        for (size_t e = n; e-- > 1;) {                                \
+            TYPE tmp = a[0];                                          \
+            a[0] = a[e];                                              \
+            a[e] = tmp;                                               \
+            NAME##_sift(a, 0, e);                                     \
+        }                                                             \
+    }                                                                 \
+    static void NAME##_swap(TYPE *a, size_t i, size_t j)              \
+    {                                                                 \
+        TYPE tmp = a[i];                                              \
+        a[i] = a[j];                                                  \
+        a[j] = tmp;                                                   \
+    }                                                                 \
+    static void NAME##_intro(TYPE *a, size_t n, unsigned depth)       \
+    {                                                                 \
+        while (n > 16) {                                              \
+            if (depth == 0) {                                         \
+                NAME##_heapsort(a, n);                                \
+                return;                                               \
+            }                                                         \
+            depth--;                                                  \
+            size_t m = (n - 1) / 2;                                   \
+            if (LESS(a[m], a[0]))                                     \
+                NAME##_swap(a, 0, m);                                 \
+            if (LESS(a[n - 1], a[0]))                                 \
+                NAME##_swap(a, 0, n - 1);                             \
+            if (LESS(a[n - 1], a[m]))                                 \
+                NAME##_swap(a, m, n - 1);                             \
+            TYPE pivot = a[m];                                        \
+            size_t i = 0, j = n - 1;                                  \
+            for (;;) {                                                \
+                while (LESS(a[i], pivot))                             \
+                    i++;                                              \
+                while (LESS(pivot, a[j]))                             \
+                    j--;                                              \
+                if (i >= j)                                           \
+                    break;                                            \
+                NAME##_swap(a, i, j);                                 \
+                i++;                                                  \
+                j--;                                                  \
+            }                                                         \
+            /* Hoare split: [0, j] and [j + 1, n), both non-empty. */ \
+            size_t left = j + 1;                                      \
+            if (left < n - left) {                                    \
+                NAME##_intro(a, left, depth);                         \
+                a += left;                                            \
+                n -= left;                                            \
+            } else {                                                  \
+                NAME##_intro(a + left, n - left, depth);              \
+                n = left;                                             \
+            }                                                         \
+        }                                                             \
+        for (size_t k = 1; k < n; k++) {                              \
+            TYPE x = a[k];                                            \
+            size_t p = k;                                             \
+            while (p > 0 && LESS(x, a[p - 1])) {                      \
+                a[p] = a[p - 1];                                      \
+                p--;                                                  \
+            }                                                         \
+            a[p] = x;                                                 \
+        }                                                             \
+    }                                                                 \
+    static void NAME(TYPE *a, size_t n)                               \
+    {                                                                 \
+        unsigned depth = 0;                                           \
+        for (size_t k = n; k > 1; k >>= 1)                            \
+            depth += 2;                                               \
+        NAME##_intro(a, n, depth);                                    \
     }
 
 DEFINE_INTROSORT(sort_u64, uint64_t, LESS_U64)
@@ -644,11 +644,11 @@ struct reader {
     struct scan_targets *t;
     enum scan_targets_list list;
     const char *origin;
-    unsigned long line; /* number of the line being assembled, from 1 */
-    size_t len;         /* bytes in buf */
-    bool overflow;      /* line longer than buf: rest not stored */
-    bool nul;           /* NUL byte seen in this line */
-    int rc;             /* first error: -ENOMEM wins over -EINVAL */
+    unsigned long line;                  /* number of the line being assembled, from 1 */
+    size_t len;                          /* bytes in buf */
+    bool overflow;                       /* line longer than buf: rest not stored */
+    bool nul;                            /* NUL byte seen in this line */
+    int rc;                              /* first error: -ENOMEM wins over -EINVAL */
     char buf[SCAN_TARGETS_LINE_MAX + 1]; /* +1 keeps a CR of a maximal CRLF line */
 };
 
@@ -1148,14 +1148,9 @@ int scan_targets_addr(const struct scan_targets *t, scan_u128 index, struct pkt_
 
 int scan_targets_index(const struct scan_targets *t, const struct pkt_addr *a, scan_u128 *index)
 {
-    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
     if (!t->finalized)
         return -ENOENT;
-    const uint8_t *v4 = NULL;
-    if (a->family == PKT_ADDR_V4)
-        v4 = a->bytes;
-    else if (memcmp(a->bytes, mapped, sizeof(mapped)) == 0)
-        v4 = a->bytes + 12;
+    const uint8_t *v4 = a->family == PKT_ADDR_V4 ? a->bytes : NULL;
 
     if (v4 != NULL) {
         uint32_t x = (uint32_t)v4[0] << 24 | (uint32_t)v4[1] << 16 | (uint32_t)v4[2] << 8 | v4[3];

@@ -218,7 +218,9 @@ __attribute__((warn_unused_result)) int scan_targets_addr(const struct scan_targ
 
 /*
  * After finalize: the inverse of scan_targets_addr. *index receives the index
- * of a (an IPv4-mapped IPv6 address counts as its IPv4 address). Returns 0, or
+ * of a, looked up in its own family: an IPv4-mapped IPv6 address is not
+ * converted here (text targets inside ::ffff:0:0/96 were stored as IPv4; only
+ * a wider IPv6 prefix puts such addresses in the IPv6 part). Returns 0, or
  * -ENOENT when a is not in the set. Threading: any thread.
  */
 __attribute__((warn_unused_result)) int scan_targets_index(const struct scan_targets *t,

@@ -83,8 +83,7 @@ uint8_t scan_verdict_aggregate(const uint8_t *status, const uint8_t *reasons, un
     return STATS_VERDICT_DANGLING;
 }
 
-uint8_t scan_verdict_reverse(uint8_t outcome, uint8_t temp_reason, uint8_t *stage,
-                             uint8_t *reason)
+uint8_t scan_verdict_reverse(uint8_t outcome, uint8_t temp_reason, uint8_t *stage, uint8_t *reason)
 {
     *stage = STATS_STAGE_NONE;
     *reason = STATS_REASON_NONE;

@@ -23,10 +23,10 @@ enum scan_outcome {
 
 /* What the forward lookups of one usable PTR name found. */
 struct scan_name_lookup {
-    uint8_t outcome;        /* enum scan_outcome, target family */
-    uint8_t reason;         /* enum stats_reason when outcome is TEMP */
-    bool target_found;      /* ANSWER: the target is among the addresses */
-    uint8_t other_outcome;  /* NODATA only: the other family's lookup */
+    uint8_t outcome;       /* enum scan_outcome, target family */
+    uint8_t reason;        /* enum stats_reason when outcome is TEMP */
+    bool target_found;     /* ANSWER: the target is among the addresses */
+    uint8_t other_outcome; /* NODATA only: the other family's lookup */
     uint8_t other_reason;
 };
 
@@ -50,7 +50,6 @@ uint8_t scan_verdict_aggregate(const uint8_t *status, const uint8_t *reasons, un
                                uint8_t *stage, uint8_t *reason, bool *temp_other);
 
 /* Verdict from the reverse lookup alone when it did not end in ANSWER. */
-uint8_t scan_verdict_reverse(uint8_t outcome, uint8_t temp_reason, uint8_t *stage,
-                             uint8_t *reason);
+uint8_t scan_verdict_reverse(uint8_t outcome, uint8_t temp_reason, uint8_t *stage, uint8_t *reason);
 
 #endif

@@ -55,6 +55,8 @@ CASES = {
     "i02-ipv6-slash63": lines("2001:db8:0:2::/63"),
     "i02-ipv6-halves": lines("::/1", "8000::/2", "c000::/3", "e000::/3"),
     "i02-over-2-to-128": lines("::/0", "0.0.0.0/0"),
+    # regression (found by fuzzing): ::ffff:0:0/96 reached through a wider prefix
+    "i02-mapped-block-in-wide-ipv6": lines("::/80", "::ffff:1.2.3.4"),
     # I04: the hostile lines
     "i04-nul": b"192.0.2.1\n192.0.\x002.2\n192.0.2.3\n",
     "i04-nul-last": b"192.0.2.1\n\x00",

@@ -95,8 +95,8 @@ Test(scan_keyed, u64x2_equals_the_byte_version_of_16_le_bytes)
         uint8_t msg[16];
         le_bytes(a, msg);
         le_bytes(b, msg + 8);
-        cr_assert_eq(scan_siphash_u64x2(&k, a, b), scan_siphash(&k, msg, sizeof(msg)),
-                     "sample %d", i);
+        cr_assert_eq(scan_siphash_u64x2(&k, a, b), scan_siphash(&k, msg, sizeof(msg)), "sample %d",
+                     i);
     }
 }
 

@@ -71,8 +71,8 @@ Test(scan_perm, sampled_sizes_up_to_100000_are_bijections)
     cr_assert_not_null(seen);
     uint64_t s = 0x5eed;
     /* Powers of two and their neighbours are where the width changes. */
-    static const uint64_t edges[] = { 2047, 2048, 2049, 4095, 4096, 4097, 16383, 16384, 16385,
-                                      32768, 65535, 65536, 65537, 99999, 100000 };
+    static const uint64_t edges[] = { 2047,  2048,  2049,  4095,  4096,  4097,  16383, 16384,
+                                      16385, 32768, 65535, 65536, 65537, 99999, 100000 };
     for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
         check_bijection(edges[i], i, seen);
     for (int i = 0; i < 200; i++)
@@ -142,8 +142,9 @@ static void check_large(scan_u128 total, uint64_t seed, size_t nb_positions)
     /* The inverse of sampled values, near both ends and in between. */
     uint64_t s = seed | 1;
     for (int i = 0; i < 2000; i++) {
-        scan_u128 v = i < 100 ? (scan_u128)i : i < 200 ? total - 1 - (scan_u128)(i - 100)
-                                                       : rng_below(&s, total);
+        scan_u128 v = i < 100   ? (scan_u128)i
+                      : i < 200 ? total - 1 - (scan_u128)(i - 100)
+                                : rng_below(&s, total);
         scan_u128 pos = scan_perm_position(&p, v);
         cr_assert_lt(pos, total);
         cr_assert_eq(scan_perm_value(&p, pos), v);
@@ -272,8 +273,7 @@ Test(scan_perm, order_looks_shuffled)
     }
     cr_expect(ascending > 400 && ascending < 600, "%u of 999 steps ascend", ascending);
     for (int b = 0; b < 10; b++)
-        cr_expect(buckets[b] > 50 && buckets[b] < 150, "decile %d holds %u of 1000", b,
-                  buckets[b]);
+        cr_expect(buckets[b] > 50 && buckets[b] < 150, "decile %d holds %u of 1000", b, buckets[b]);
 }
 
 Test(scan_perm, resume_continues_where_it_stopped)

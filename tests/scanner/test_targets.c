@@ -130,14 +130,14 @@ Test(scan_targets, parses_valid_targets_table)
         { "0000:0::1", nd, 1, "::1", "::1" },
         { "::", nd, 1, "::", "::" },
         { "::1.2.3.4", nd, 1, "::1.2.3.4", "::1.2.3.4" }, /* stays IPv6 */
-        { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", nd, 1, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-          "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+        { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", nd, 1,
+          "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
         { "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.254/127", nd, 2,
           "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
-        { "2001:db8::/95", nd | SCAN_TARGETS_ALLOW_LARGE, P2(33), "2001:db8::",
-          "2001:db8::1:ffff:ffff" },
-        { "0::00:00:00/2", nd | SCAN_TARGETS_ALLOW_LARGE, P2(126), "::",
-          "3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+        { "2001:db8::/95", nd | SCAN_TARGETS_ALLOW_LARGE, P2(33),
+          "2001:db8::", "2001:db8::1:ffff:ffff" },
+        { "0::00:00:00/2", nd | SCAN_TARGETS_ALLOW_LARGE, P2(126),
+          "::", "3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
         { "8.8.8.8", 0, 1, "8.8.8.8", "8.8.8.8" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -273,10 +273,10 @@ Test(scan_targets, file_without_final_newline)
 
 Test(scan_targets, file_utf8_bom_on_first_line_is_skipped)
 {
-    struct scan_targets *t =
-        from_text(SCAN_TARGETS_NO_DEFAULT_BLOCKLIST, "\xef\xbb\xbf"
-                                                     "1.2.3.4\n",
-                  0);
+    struct scan_targets *t = from_text(SCAN_TARGETS_NO_DEFAULT_BLOCKLIST,
+                                       "\xef\xbb\xbf"
+                                       "1.2.3.4\n",
+                                       0);
     cr_expect_eq(scan_targets_count(t), 1);
     scan_targets_free(t);
 }
@@ -472,9 +472,31 @@ Test(scan_targets, ipv4_mapped_and_ipv4_are_the_same_target)
     cr_expect_eq(scan_targets_count(t), 5);
     cr_expect_eq(scan_targets_count_v4(t), 5);
     scan_u128 idx = 99;
-    struct pkt_addr m = addr_of("::ffff:1.2.3.2");
-    cr_expect_eq(scan_targets_index(t, &m, &idx), 0);
+    struct pkt_addr a = addr_of("1.2.3.2");
+    cr_expect_eq(scan_targets_index(t, &a, &idx), 0);
     cr_expect_eq(idx, 2);
+    /* Lookups stay in the address's family: the mapped form is not in the set. */
+    a = addr_of("::ffff:1.2.3.2");
+    cr_expect_eq(scan_targets_index(t, &a, &idx), -ENOENT);
+    scan_targets_free(t);
+}
+
+Test(scan_targets, wide_ipv6_prefix_keeps_the_mapped_block_as_ipv6)
+{
+    struct scan_targets *t = from_text(SCAN_TARGETS_NO_DEFAULT_BLOCKLIST | SCAN_TARGETS_ALLOW_LARGE,
+                                       "::/80\n1.2.3.4\n", 0);
+    cr_expect_eq(scan_targets_count(t), P2(48) + 1);
+    cr_expect_eq(scan_targets_count_v4(t), 1);
+    struct pkt_addr a = addr_of("::ffff:1.2.3.4");
+    scan_u128 idx;
+    cr_assert_eq(scan_targets_index(t, &a, &idx), 0);
+    cr_expect_eq(idx, 1 + P2(48) - P2(32) + 0x01020304);
+    cr_expect_str_eq(at(t, idx), "::ffff:1.2.3.4");
+    scan_targets_free(t);
+
+    /* The default blocklist removes it from IPv6, as the registry says. */
+    t = from_text(SCAN_TARGETS_ALLOW_LARGE, "::/80\n", 0);
+    cr_expect_eq(scan_targets_count(t), P2(48) - P2(32) - 2);
     scan_targets_free(t);
 }
 
@@ -556,9 +578,9 @@ Test(scan_targets, random_ipv6_ranges_match_a_bitmap_model)
         unsigned a = (unsigned)(rng_next(&seed) & 0xffff);
         char text[64];
         snprintf(text, sizeof(text), "2001:db8::%x/%u", a, len);
-        cr_assert_eq(
-            scan_targets_add_text(t, block ? SCAN_TARGETS_BLOCK : SCAN_TARGETS_INCLUDE, text, NULL, 0),
-            0);
+        cr_assert_eq(scan_targets_add_text(t, block ? SCAN_TARGETS_BLOCK : SCAN_TARGETS_INCLUDE,
+                                           text, NULL, 0),
+                     0);
         unsigned size = 1u << (128 - len), base = a & ~(size - 1);
         memset((block ? blk : inc) + base, 1, size);
     }
@@ -650,7 +672,8 @@ Test(scan_targets, blocklist_errors_are_reported_with_file_and_line)
     static const char blk[] = "10.0.0.0/8\n10.0.0.0/33\n";
     cr_expect_eq(scan_targets_add_buffer(t, SCAN_TARGETS_BLOCK, blk, sizeof(blk) - 1, "bl"),
                  -EINVAL);
-    cr_expect_str_eq(scan_targets_error(t, 0), "bl:2: 10.0.0.0/33: prefix length out of range (0-32)");
+    cr_expect_str_eq(scan_targets_error(t, 0),
+                     "bl:2: 10.0.0.0/33: prefix length out of range (0-32)");
     scan_targets_free(t);
 }
 
@@ -687,21 +710,21 @@ Test(scan_targets, whole_ipv4_space_minus_default_blocklist)
     cr_expect_eq(scan_targets_count(t), P2(32) - special);
     cr_expect_str_eq(at(t, 0), "1.0.0.0");
     cr_expect_str_eq(at(t, scan_targets_count(t) - 1), "223.255.255.255");
-    static const char *blocked[] = { "0.1.2.3",     "10.9.9.9",        "100.64.0.1",
-                                     "127.0.0.1",   "169.254.1.1",     "172.31.255.255",
-                                     "192.0.0.8",   "192.0.2.1",       "192.88.99.1",
-                                     "192.168.0.1", "198.19.255.255",  "198.51.100.7",
-                                     "203.0.113.9", "224.0.0.1",       "255.255.255.255",
+    static const char *blocked[] = { "0.1.2.3",     "10.9.9.9",       "100.64.0.1",
+                                     "127.0.0.1",   "169.254.1.1",    "172.31.255.255",
+                                     "192.0.0.8",   "192.0.2.1",      "192.88.99.1",
+                                     "192.168.0.1", "198.19.255.255", "198.51.100.7",
+                                     "203.0.113.9", "224.0.0.1",      "255.255.255.255",
                                      "240.0.0.1" };
     for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
         struct pkt_addr a = addr_of(blocked[i]);
         scan_u128 idx;
         cr_expect_eq(scan_targets_index(t, &a, &idx), -ENOENT, "%s", blocked[i]);
     }
-    static const char *kept[] = { "1.1.1.1", "8.8.8.8", "100.63.255.255", "100.128.0.0",
-                                  "172.32.0.0", "192.0.1.0", "192.31.196.1", "192.52.193.1",
-                                  "192.175.48.1", "198.17.255.255", "198.20.0.0",
-                                  "223.255.255.255" };
+    static const char *kept[] = { "1.1.1.1",        "8.8.8.8",      "100.63.255.255",
+                                  "100.128.0.0",    "172.32.0.0",   "192.0.1.0",
+                                  "192.31.196.1",   "192.52.193.1", "192.175.48.1",
+                                  "198.17.255.255", "198.20.0.0",   "223.255.255.255" };
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
         struct pkt_addr a = addr_of(kept[i]), back;
         scan_u128 idx;

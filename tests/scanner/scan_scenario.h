@@ -1,0 +1,345 @@
+/*
+ * Shared by test_scan.c (Criterion) and stress_scan.c (plain, for the
+ * ThreadSanitizer build, where Criterion's process arena cannot run).
+ *
+ * The scan end to end on loopback against a small responder thread whose
+ * answer to every address follows a rule, so every row can be checked.
+ * The responder also misbehaves on purpose: it drops first attempts, sends
+ * answers twice, sends answers with a wrong ID first (M01, M08, M10), and a
+ * small window forces slot recycling and back-pressure. Run under
+ * ThreadSanitizer in CI (suite "tsan").
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "packet/dns.h"
+#include "scanner/scan.h"
+#include "stats/record.h"
+
+#ifndef FCRSCAN_TESTS_SCAN_SCENARIO_H
+#define FCRSCAN_TESTS_SCAN_SCENARIO_H
+
+#define NB_TARGETS 4096u
+
+enum rule {
+    R_NXDOMAIN,  /* no-ptr */
+    R_PASS,      /* own name, own A */
+    R_SHARED,    /* one name per /24 for all of its R_SHARED addresses: pass (dedup) */
+    R_MISMATCH,  /* A elsewhere */
+    R_NODATA,    /* ptr-nodata */
+    R_SERVFAIL,  /* tempfail reverse servfail */
+    R_DUPLICATE, /* wrong ID first, then the answer twice: pass */
+    R_DROPFIRST, /* first attempt unanswered: pass after a retry */
+    R_COUNT
+};
+
+static uint8_t expected_verdict[R_COUNT] = {
+    STATS_VERDICT_NO_PTR,     STATS_VERDICT_PASS,     STATS_VERDICT_PASS, STATS_VERDICT_MISMATCH,
+    STATS_VERDICT_PTR_NODATA, STATS_VERDICT_TEMPFAIL, STATS_VERDICT_PASS, STATS_VERDICT_PASS,
+};
+
+static enum rule rule_of(unsigned i)
+{
+    return (enum rule)(i % R_COUNT);
+}
+
+/* ---- responder ------------------------------------------------------------ */
+
+struct responder {
+    int fd;
+    uint16_t port;
+    _Atomic int quit;
+    _Atomic uint8_t seen[NB_TARGETS];
+    pthread_t th;
+};
+
+static size_t put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return 2;
+}
+
+/* Append an RR owned by the question name (pointer to offset 12). */
+static size_t put_rr(uint8_t *p, uint16_t type, const uint8_t *rdata, uint16_t rdlen)
+{
+    size_t n = 0;
+    n += put16(p + n, 0xC00C);
+    n += put16(p + n, type);
+    n += put16(p + n, 1);
+    n += put16(p + n, 0);
+    n += put16(p + n, 60);
+    n += put16(p + n, rdlen);
+    memcpy(p + n, rdata, rdlen);
+    return n + rdlen;
+}
+
+static int text_name(const char *t, uint8_t *w)
+{
+    return pkt_dns_name_from_text(t, w, PKT_DNS_NAME_MAX);
+}
+
+/* Index of a target from its reverse name 4.3.0.10.in-addr.arpa. */
+static int target_of_rev(const char *txt)
+{
+    unsigned a, b, c, d;
+    if (sscanf(txt, "%u.%u.%u.%u.in-addr.arpa", &d, &c, &b, &a) != 4 || a != 10 || b != 0)
+        return -1;
+    return (int)(c * 256 + d);
+}
+
+static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out, int *copies,
+                     bool *wrong_id_first)
+{
+    *copies = 1;
+    *wrong_id_first = false;
+    struct pkt_dns_name name;
+    size_t off = 12;
+    while (off < qlen && q[off] != 0)
+        off += q[off] + 1u;
+    if (off + 5 > qlen)
+        return 0;
+    size_t qend = off + 5;
+    name.len = (uint8_t)(off + 1 - 12);
+    memcpy(name.wire, q + 12, name.len);
+    uint16_t qtype = (uint16_t)(q[off + 1] << 8 | q[off + 2]);
+    char txt[PKT_DNS_PRESENT_MAX];
+    if (pkt_dns_name_present(name.wire, name.len, txt, sizeof(txt)) < 0)
+        return 0;
+    memcpy(out, q, qend);
+    out[2] = 0x80 | (q[2] & 0x01); /* QR, RD echoed */
+    out[3] = 0x80;                 /* RA */
+    out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
+    size_t n = qend;
+    uint16_t ancount = 0;
+    uint8_t rd[PKT_DNS_NAME_MAX];
+    if (qtype == PKT_DNS_TYPE_PTR) {
+        int i = target_of_rev(txt);
+        if (i < 0 || (unsigned)i >= NB_TARGETS) {
+            out[3] |= PKT_DNS_RCODE_REFUSED;
+            return n;
+        }
+        char host[64];
+        switch (rule_of((unsigned)i)) {
+        case R_NXDOMAIN:
+            out[3] |= PKT_DNS_RCODE_NXDOMAIN;
+            return n;
+        case R_NODATA:
+            return n;
+        case R_SERVFAIL:
+            out[3] |= PKT_DNS_RCODE_SERVFAIL;
+            return n;
+        case R_SHARED:
+            snprintf(host, sizeof(host), "shared-%u.example.net", (unsigned)i / 256);
+            break;
+        case R_MISMATCH:
+            snprintf(host, sizeof(host), "m-%d.example.net", i);
+            break;
+        case R_DROPFIRST:
+            if (atomic_exchange(&r->seen[i], 1) == 0)
+                return 0;
+            snprintf(host, sizeof(host), "h-%d.example.net", i);
+            break;
+        case R_DUPLICATE:
+            *copies = 2;
+            *wrong_id_first = true;
+            snprintf(host, sizeof(host), "h-%d.example.net", i);
+            break;
+        default:
+            snprintf(host, sizeof(host), "h-%d.example.net", i);
+            break;
+        }
+        int len = text_name(host, rd);
+        if (len < 0)
+            return 0;
+        n += put_rr(out + n, PKT_DNS_TYPE_PTR, rd, (uint16_t)len);
+        ancount = 1;
+    } else if (qtype == PKT_DNS_TYPE_A) {
+        unsigned i, x;
+        if (sscanf(txt, "h-%u.example.net", &i) == 1) {
+            uint8_t a[4] = { 10, 0, (uint8_t)(i / 256), (uint8_t)(i % 256) };
+            n += put_rr(out + n, PKT_DNS_TYPE_A, a, 4);
+            ancount = 1;
+        } else if (sscanf(txt, "m-%u.example.net", &i) == 1) {
+            uint8_t a[4] = { 192, 0, 2, 1 };
+            n += put_rr(out + n, PKT_DNS_TYPE_A, a, 4);
+            ancount = 1;
+        } else if (sscanf(txt, "shared-%u.example.net", &x) == 1) {
+            for (unsigned k = 0; k < 256; k++) {
+                if (rule_of(x * 256 + k) != R_SHARED)
+                    continue;
+                uint8_t a[4] = { 10, 0, (uint8_t)x, (uint8_t)k };
+                n += put_rr(out + n, PKT_DNS_TYPE_A, a, 4);
+                ancount++;
+            }
+        } else {
+            out[3] |= PKT_DNS_RCODE_NXDOMAIN;
+        }
+    }
+    /* AAAA: NODATA. */
+    put16(out + 6, ancount);
+    return n;
+}
+
+static void *responder_main(void *arg)
+{
+    struct responder *r = arg;
+    uint8_t q[512], out[2048];
+    while (!atomic_load(&r->quit)) {
+        struct pollfd p = { .fd = r->fd, .events = POLLIN };
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t len = recvfrom(r->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+        if (len < 12)
+            continue;
+        int copies;
+        bool wrong_id_first;
+        size_t n = answer(r, q, (size_t)len, out, &copies, &wrong_id_first);
+        if (n == 0)
+            continue;
+        if (wrong_id_first) {
+            out[0] ^= 0x5A;
+            sendto(r->fd, out, n, 0, (struct sockaddr *)&from, fl);
+            out[0] ^= 0x5A;
+        }
+        for (int c = 0; c < copies; c++)
+            sendto(r->fd, out, n, 0, (struct sockaddr *)&from, fl);
+    }
+    return NULL;
+}
+
+static bool responder_start(struct responder *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (r->fd < 0)
+        return false;
+    int big = 4 << 20;
+    setsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (bind(r->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        return false;
+    socklen_t sl = sizeof(sa);
+    getsockname(r->fd, (struct sockaddr *)&sa, &sl);
+    r->port = ntohs(sa.sin_port);
+    return pthread_create(&r->th, NULL, responder_main, r) == 0;
+}
+
+static void responder_stop(struct responder *r)
+{
+    atomic_store(&r->quit, 1);
+    pthread_join(r->th, NULL);
+    close(r->fd);
+}
+
+/* ---- hooks ------------------------------------------------------------------ */
+
+struct collect {
+    _Atomic unsigned next;
+    unsigned rows[NB_TARGETS];
+    uint8_t verdict[NB_TARGETS];
+    uint8_t nb_names[NB_TARGETS];
+    unsigned bad_lines;
+};
+
+static bool next_target(void *ctx, struct pkt_addr *out)
+{
+    struct collect *c = ctx;
+    unsigned i = atomic_fetch_add(&c->next, 1);
+    if (i >= NB_TARGETS)
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->family = PKT_ADDR_V4;
+    out->bytes[0] = 10;
+    out->bytes[2] = (uint8_t)(i / 256);
+    out->bytes[3] = (uint8_t)(i % 256);
+    return true;
+}
+
+static uint32_t classify(void *ctx, const uint8_t *wire, size_t len, const struct pkt_addr *t,
+                         bool *unusable)
+{
+    (void)ctx;
+    (void)wire;
+    (void)len;
+    (void)t;
+    *unusable = false;
+    return 0;
+}
+
+static int format(void *ctx, const struct stats_record *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    unsigned i = r->ip.bytes[2] * 256u + r->ip.bytes[3];
+    return snprintf(buf, cap, "%u %u %u\n", i, r->verdict, r->nb_names);
+}
+
+static int write_lines(void *ctx, const char *buf, size_t len)
+{
+    struct collect *c = ctx;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        unsigned i, v, nn;
+        if (sscanf(p, "%u %u %u", &i, &v, &nn) != 3 || i >= NB_TARGETS) {
+            c->bad_lines++;
+        } else {
+            c->rows[i]++;
+            c->verdict[i] = (uint8_t)v;
+            c->nb_names[i] = (uint8_t)nn;
+        }
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl != NULL ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static void config(struct scan_config *cfg, struct collect *c, uint16_t port, unsigned window)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->resolvers[0].addr.family = PKT_ADDR_V4;
+    cfg->resolvers[0].addr.bytes[0] = 127;
+    cfg->resolvers[0].addr.bytes[3] = 1;
+    cfg->resolvers[0].port = port;
+    cfg->nb_resolvers = 1;
+    cfg->rate = 50000;
+    cfg->timeout_ms = 250;
+    cfg->retries = 4;
+    cfg->max_ptr = 16;
+    cfg->rd = true;
+    cfg->window = window;
+    cfg->fwd_cap = 256;
+    cfg->key = (struct scan_key){ 0x0123456789abcdefull, 0xfedcba9876543210ull };
+    cfg->engine = &pkt_engine_socket;
+    cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = 64, .want_v4 = true };
+    cfg->line_max = 256;
+    cfg->hooks = (struct scan_hooks){ .ctx = c,
+                                      .next_target = next_target,
+                                      .classify = classify,
+                                      .format = format,
+                                      .write = write_lines };
+}
+
+/* Targets without exactly one row with the rule's verdict (logged to stderr). */
+static unsigned scenario_wrong_rows(const struct collect *c, bool all_rows)
+{
+    unsigned wrong = 0;
+    for (unsigned i = 0; i < NB_TARGETS; i++) {
+        bool ok = c->rows[i] == 1 ? c->verdict[i] == expected_verdict[rule_of(i)]
+                                  : (!all_rows && c->rows[i] == 0);
+        if (!ok && wrong++ < 10)
+            fprintf(stderr, "target %u (rule %u): %u rows, verdict %u, want %u\n", i, rule_of(i),
+                    c->rows[i], c->verdict[i], expected_verdict[rule_of(i)]);
+    }
+    return wrong;
+}
+
+#endif

@@ -1,0 +1,62 @@
+/* The scan end to end on loopback: see scan_scenario.h. */
+#include <criterion/criterion.h>
+
+#include "scan_scenario.h"
+
+Test(scan, one_correct_row_per_target_under_misbehaving_server, .timeout = 240)
+{
+    struct responder *resp = calloc(1, sizeof(*resp));
+    struct collect *c = calloc(1, sizeof(*c));
+    struct scan_config *cfg = calloc(1, sizeof(*cfg));
+    struct scan_result *res = calloc(1, sizeof(*res));
+    cr_assert(resp && c && cfg && res);
+    cr_assert(responder_start(resp));
+    config(cfg, c, resp->port, 128);
+
+    int rc = scan_run(cfg, res);
+    responder_stop(resp);
+    cr_assert_eq(rc, 0, "scan_run: %s", res->error);
+    cr_assert_eq(res->end, SCAN_END_DONE);
+    cr_assert_eq(c->bad_lines, 0);
+    cr_assert_eq(res->targets_started, NB_TARGETS);
+    cr_assert_eq(res->targets_done, NB_TARGETS);
+    unsigned wrong = scenario_wrong_rows(c, true);
+    cr_assert_eq(wrong, 0, "%u targets without exactly one correct row", wrong);
+    cr_assert_eq(res->totals.rows, NB_TARGETS);
+    /* Every R_DUPLICATE target got one wrong-ID copy and one duplicate. */
+    unsigned nb_dup = NB_TARGETS / R_COUNT;
+    cr_assert_geq(res->totals.dropped[STATS_DROP_WRONG_ID], nb_dup);
+    cr_assert_geq(res->totals.dropped[STATS_DROP_DUPLICATE], nb_dup);
+    /* Every R_DROPFIRST target needed a retry. */
+    cr_assert_geq(res->totals.retried, NB_TARGETS / R_COUNT);
+    cr_assert_eq(res->totals.verdicts[STATS_VERDICT_PASS], 4 * (NB_TARGETS / R_COUNT));
+    free(resp);
+    free(c);
+    free(cfg);
+    free(res);
+}
+
+Test(scan, max_runtime_stops_and_reports_interrupted, .timeout = 60)
+{
+    struct responder *resp = calloc(1, sizeof(*resp));
+    struct collect *c = calloc(1, sizeof(*c));
+    struct scan_config *cfg = calloc(1, sizeof(*cfg));
+    struct scan_result *res = calloc(1, sizeof(*res));
+    cr_assert(resp && c && cfg && res);
+    cr_assert(responder_start(resp));
+    config(cfg, c, resp->port, 64);
+    cfg->rate = 200; /* 4096 targets would need about 20 s */
+    cfg->max_runtime_s = 0.5;
+    int rc = scan_run(cfg, res);
+    responder_stop(resp);
+    cr_assert_eq(rc, 0, "scan_run: %s", res->error);
+    cr_assert_eq(res->end, SCAN_END_INTERRUPTED);
+    cr_assert_lt(res->targets_done, NB_TARGETS);
+    cr_assert_gt(res->targets_done, 0);
+    /* No target has two rows, and each written row is correct. */
+    cr_assert_eq(scenario_wrong_rows(c, false), 0);
+    free(resp);
+    free(c);
+    free(cfg);
+    free(res);
+}
