@@ -173,6 +173,12 @@ struct scan {
     _Atomic int fatal;
     char fatal_msg[256];
     uint64_t t0_ns;
+    /* TX only: rate limiting (token buckets, queries per second) and a
+     * target taken from the hook but not admitted yet. */
+    double tokens;
+    double res_tokens[SCAN_RESOLVERS_MAX];
+    bool has_stash;
+    struct pkt_addr stash;
 };
 
 static uint64_t mono_ns(void)
@@ -942,6 +948,11 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
                                      .len = (uint16_t)len,
                                      .data = buf };
     b->n++;
+    /* Every query counts against the global and the resolver's rate;
+     * retries and forward lookups may overdraw, which holds back new
+     * targets until the buckets refill. */
+    s->tokens -= 1;
+    s->res_tokens[id.resolver] -= 1;
     atomic_fetch_add_explicit(qcount, 1, memory_order_relaxed);
     cnt_add(&w->c.sent, 1);
     if (attempt > 0)
@@ -1021,25 +1032,41 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
         *no_room = true;
         return true;
     }
+    struct pkt_addr a;
+    if (s->has_stash) {
+        a = s->stash;
+    } else if (!cfg->hooks.next_target(cfg->hooks.ctx, &a)) {
+        return false;
+    }
+    uint8_t rev[PKT_REV_V6_MAX];
+    int len = pkt_rev_name(&a, rev, sizeof(rev));
+    if (len < 0) {
+        s->has_stash = false;
+        return true;
+    }
+    if (cfg->resolver_rate > 0) {
+        struct ident id;
+        ident_make(s, PKT_DNS_TYPE_PTR, 0, rev, (size_t)len, &id);
+        if (s->res_tokens[id.resolver] < 1) {
+            s->stash = a;
+            s->has_stash = true;
+            *no_room = true;
+            return true;
+        }
+    }
     uint32_t ti;
     if (!scan_idxq_pop(&s->tgt_free, &ti)) {
+        s->stash = a;
+        s->has_stash = true;
         *no_room = true;
         return true;
     }
-    struct pkt_addr a;
-    if (!cfg->hooks.next_target(cfg->hooks.ctx, &a)) {
-        scan_idxq_push(&s->tgt_free, ti);
-        return false;
-    }
+    s->has_stash = false;
     struct tgt *t = &s->tgts[ti];
     uint32_t gen = (scan_qs_gen(atomic_load(&t->state)) + 1) & 0xFFFFFF;
     atomic_store(&t->state, scan_qs_make(gen, SCAN_Q_IDLE));
     t->ip = a;
-    int len = pkt_rev_name(&a, t->rev, sizeof(t->rev));
-    if (len < 0) {
-        scan_idxq_push(&s->tgt_free, ti);
-        return true;
-    }
+    memcpy(t->rev, rev, (size_t)len);
     t->rev_len = (uint8_t)len;
     t->nb_names = 0;
     t->flags = 0;
@@ -1074,8 +1101,10 @@ static void *tx_main(void *arg)
         atomic_store(&s->tx_finished, 1);
         return NULL;
     }
-    double tokens = 0;
-    double burst = cfg->rate / 100.0 > 64 ? cfg->rate / 100.0 : 64;
+    /* Buckets hold at most 10 ms of tokens (at least a few packets). */
+    double burst = (double)cfg->rate / 100.0 > 64 ? (double)cfg->rate / 100.0 : 64;
+    double res_burst =
+        (double)cfg->resolver_rate / 100.0 > 8 ? (double)cfg->resolver_rate / 100.0 : 8;
     uint64_t last_ns = mono_ns();
     bool targets_left = true;
     uint64_t stop_at = 0;
@@ -1103,9 +1132,16 @@ static void *tx_main(void *arg)
 
         double dt = (double)(w->now_ns - last_ns) / 1e9;
         last_ns = w->now_ns;
-        tokens += dt * (double)cfg->rate;
-        if (tokens > burst)
-            tokens = burst;
+        s->tokens += dt * (double)cfg->rate;
+        if (s->tokens > burst)
+            s->tokens = burst;
+        if (cfg->resolver_rate > 0) {
+            for (unsigned r = 0; r < cfg->nb_resolvers; r++) {
+                s->res_tokens[r] += dt * (double)cfg->resolver_rate;
+                if (s->res_tokens[r] > res_burst)
+                    s->res_tokens[r] = res_burst;
+            }
+        }
 
         scan_epoch_enter(&s->epoch, W_TX);
         uint32_t slot;
@@ -1124,12 +1160,11 @@ static void *tx_main(void *arg)
                 continue;
             }
             tx_send(s, w, b, rq.ref, st);
-            tokens -= 1;
             work++;
         }
         tx_timers(s, w, b, stopping != 0, abort_all);
         if (!stopping && targets_left) {
-            while (tokens >= 1) {
+            while (s->tokens >= 1) {
                 bool no_room;
                 if (!tx_admit(s, w, b, &no_room)) {
                     targets_left = false;
@@ -1137,7 +1172,6 @@ static void *tx_main(void *arg)
                 }
                 if (no_room)
                     break;
-                tokens -= 1;
                 work++;
             }
         }

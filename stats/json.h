@@ -36,7 +36,7 @@ size_t stats_u128_format(stats_u128 v, char *buf);
 #define STATS_JSON_DEPTH_MAX 32 /* nesting of objects and arrays */
 #define STATS_JSON_PRETTY    1u /* flag: newline + 2-space indentation */
 
-/* Emitter state in caller storage. Fields are private to json.c. */
+/* Emitter state in caller storage. Fields are private to json.c. Threading: one owner. */
 struct stats_json {
     char *buf;
     size_t len;
@@ -58,23 +58,26 @@ struct stats_json {
  */
 void stats_json_init(struct stats_json *j, char *buf, size_t cap, unsigned flags);
 
-/* Release a growable buffer (no-op for a caller's buffer). j may be NULL. */
+/* Release a growable buffer (no-op for a caller's buffer). j may be NULL. Threading: owner. */
 void stats_json_fini(struct stats_json *j);
 
-/* Containers. Unbalanced ends or nesting beyond STATS_JSON_DEPTH_MAX: STATS_E_JSON. */
+/*
+ * Containers. Unbalanced ends or nesting beyond STATS_JSON_DEPTH_MAX: STATS_E_JSON.
+ * Threading (this and every value function below): the thread that owns j.
+ */
 void stats_json_object_begin(struct stats_json *j);
 void stats_json_object_end(struct stats_json *j);
 void stats_json_array_begin(struct stats_json *j);
 void stats_json_array_end(struct stats_json *j);
 
-/* Member key inside an object (escaped like a string); the next call writes its value. */
+/* Member key inside an object (escaped like a string); the next call writes its value. Owner. */
 void stats_json_key(struct stats_json *j, const char *key);
 
-/* String values, escaped; s borrowed. stats_json_str(j, NULL) writes null. */
+/* String values, escaped; s borrowed. stats_json_str(j, NULL) writes null. Owner. */
 void stats_json_str(struct stats_json *j, const char *s);
 void stats_json_strn(struct stats_json *j, const char *s, size_t len);
 
-/* Number and literal values. */
+/* Number and literal values. Owner. */
 void stats_json_u64(struct stats_json *j, uint64_t v);
 void stats_json_i64(struct stats_json *j, int64_t v);
 void stats_json_u128(struct stats_json *j, stats_u128 v);
@@ -90,7 +93,8 @@ void stats_json_null(struct stats_json *j);
 /*
  * Finish the document: every container must be closed; appends a final
  * newline and a NUL (not counted). Returns the document length (j->buf holds
- * it) or the first error (STATS_E_SPACE, -ENOMEM, STATS_E_JSON).
+ * it) or the first error (STATS_E_SPACE, -ENOMEM, STATS_E_JSON). Call once.
+ * Threading: owner.
  */
 __attribute__((warn_unused_result)) int stats_json_finish(struct stats_json *j);
 

@@ -30,7 +30,7 @@
 #define STATS_PROGRESS_TAU_NS   5000000000ull /* rate smoothing time constant */
 #define STATS_PROGRESS_TTY      1u            /* render flag: "\r" + line + "\033[K" */
 
-/* One observation of the run, filled by the caller. Plain data. */
+/* One observation of the run, filled by the caller. Plain data; the filling thread's. */
 struct stats_progress_sample {
     uint64_t now_ns;                        /* monotonic clock */
     uint64_t sent;                          /* query packets sent so far (counters' sent) */
@@ -39,7 +39,7 @@ struct stats_progress_sample {
     uint64_t verdicts[STATS_VERDICT_COUNT]; /* rows per verdict */
 };
 
-/* Rate state. Fields are private to progress.c. */
+/* Rate state in caller storage. Fields are private to progress.c. Threading: one owner. */
 struct stats_progress {
     uint64_t last_ns;
     uint64_t last_sent;

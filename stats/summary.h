@@ -27,12 +27,13 @@
 #include "stats/error.h"
 #include "stats/json.h"
 
-struct stats_summary; /* opaque: the config entries */
+/* Opaque: the config entries. Threading: one owner thread. */
+struct stats_summary;
 
-/* New empty summary (owned: stats_summary_free), or NULL when out of memory. */
+/* New empty summary (owned: stats_summary_free), or NULL when out of memory. Any thread. */
 struct stats_summary *stats_summary_new(void);
 
-/* Release s and its entries. s may be NULL. */
+/* Release s and its entries. s may be NULL. Threading: owner. */
 void stats_summary_free(struct stats_summary *s);
 
 /*
@@ -59,7 +60,10 @@ __attribute__((warn_unused_result)) int stats_summary_config_list(struct stats_s
                                                                   const char *const *values,
                                                                   size_t nb);
 
-/* The run's results, filled by the caller at the end. Plain data; pointers borrowed. */
+/*
+ * The run's results, filled by the caller at the end. Plain data; pointers
+ * borrowed. Threading: the filling thread's.
+ */
 struct stats_summary_run {
     const char *version; /* program version; NULL means FCRSCAN_VERSION */
     int64_t started_ms;  /* wall clock, Unix epoch milliseconds */

@@ -25,6 +25,7 @@
 #include "stats/error.h"
 #include "stats/record.h"
 
+/* Output formats (the order of writer.c's table). */
 enum stats_format { STATS_FORMAT_JSONL, STATS_FORMAT_CSV, STATS_FORMAT_COUNT };
 
 /*

@@ -60,6 +60,7 @@ __attribute__((warn_unused_result)) int stats_sink_new(struct stats_sink **out, 
  * sink; the caller keeps it open until stats_sink_free). name is used in
  * messages (copied; NULL means "fd N"). Only STATS_SINK_ZSTD is meaningful.
  * Returns 0 or -ENOMEM / STATS_E_ZSTD with a message in err.
+ * Threading: any thread; the sink then belongs to the caller.
  */
 __attribute__((warn_unused_result)) int stats_sink_new_fd(struct stats_sink **out, int fd,
                                                           const char *name, unsigned flags,
@@ -80,14 +81,14 @@ __attribute__((warn_unused_result)) int stats_sink_write(struct stats_sink *s, c
  * (or since the first tick), close the zstd frame (plain: flush the buffer)
  * and write it out. The first tick only starts the clock. Call it every few
  * hundred milliseconds. Returns 1 when a frame was closed and written, 0
- * when nothing was due, or a negative error (sticky).
+ * when nothing was due, or a negative error (sticky). Threading: owner only.
  */
 __attribute__((warn_unused_result)) int stats_sink_tick(struct stats_sink *s, uint64_t now_ns);
 
 /*
  * Make everything written so far durable (before a checkpoint records it):
  * close the open frame, write the buffer, fsync a regular file. Returns 0 or
- * a negative error (sticky; a failed fsync is not retried).
+ * a negative error (sticky; a failed fsync is not retried). Threading: owner only.
  */
 __attribute__((warn_unused_result)) int stats_sink_sync(struct stats_sink *s);
 
@@ -101,11 +102,11 @@ __attribute__((warn_unused_result)) int stats_sink_close(struct stats_sink *s);
 
 /*
  * Release the sink; closes it first if needed (ignoring the result: call
- * stats_sink_close to see it). s may be NULL.
+ * stats_sink_close to see it). s may be NULL. Threading: owner only.
  */
 void stats_sink_free(struct stats_sink *s);
 
-/* Message of the sink's first error ("" if none), naming the file. Borrowed from s. */
+/* Message of the sink's first error ("" if none), naming the file. Borrowed from s. Owner. */
 const char *stats_sink_error(const struct stats_sink *s);
 
 /* Bytes given to stats_sink_write so far, and bytes written to the fd. Owner only. */

@@ -184,7 +184,7 @@ def main():
         validator = jsonschema.Draft202012Validator(schema)
 
     diffs = []
-    bad = 0
+    bad = set()         # rows (by ip, else by location) with any problem
 
     def report(msg):
         diffs.append(msg)
@@ -209,30 +209,30 @@ def main():
                 try:
                     row = json.loads(line)
                 except ValueError as e:
-                    bad += 1
+                    bad.add(loc)
                     report("%s: not JSON: %s" % (loc, e))
                     continue
                 if not isinstance(row, dict):
-                    bad += 1
+                    bad.add(loc)
                     report("%s: not a JSON object" % loc)
                     continue
+                ip = canon_ip(row.get("ip"))
                 if validator is not None:
                     errs = sorted(validator.iter_errors(row), key=lambda e: list(e.path))
                     if errs:
-                        bad += 1
+                        bad.add(ip or loc)
                         e = errs[0]
                         report("%s: schema: %s at /%s%s" % (loc, e.message[:200], "/".join(map(str, e.path)),
                                                            " (+%d more)" % (len(errs) - 1) if len(errs) > 1 else ""))
-                ip = canon_ip(row.get("ip"))
                 if ip is None:
-                    bad += 1
+                    bad.add(loc)
                     report("%s: ip %r is not an address" % (loc, row.get("ip")))
                     continue
                 if ip != row.get("ip"):
-                    bad += 1
+                    bad.add(ip)
                     report("%s: ip %r is not canonical (%s)" % (loc, row.get("ip"), ip))
                 if ip in actual:
-                    bad += 1
+                    bad.add(ip)
                     report("%s: duplicate row for %s (first at %s)" % (loc, ip, actual[ip][0]))
                     continue
                 actual[ip] = (loc, row)
@@ -240,27 +240,26 @@ def main():
         print("compare: cannot read actual file: %s" % e, file=sys.stderr)
         return 2
 
-    mismatched = 0
     for ip, exp in expected.items():
         if ip not in actual:
-            mismatched += 1
+            bad.add(ip)
             report("%s [%s]: missing from actual" % (ip, exp.get("case", "")))
             continue
         loc, act = actual[ip]
         d = compare_row(exp, act)
         if d:
-            mismatched += 1
+            bad.add(ip)
             report("%s [%s] (%s): %s" % (ip, exp.get("case", ""), loc, "; ".join(d)))
     for ip, (loc, _) in actual.items():
         if ip not in expected:
-            mismatched += 1
+            bad.add(ip)
             report("%s: extra row for %s (not a target of the expected file)" % (loc, ip))
 
     for d in diffs[: args.max_diffs]:
         print("  " + d)
     if len(diffs) > args.max_diffs:
         print("  ... %d more" % (len(diffs) - args.max_diffs))
-    total = mismatched + bad
+    total = len(bad)
     print("compare: %d rows checked, %d mismatches" % (len(expected), total))
     return 1 if total else 0
 

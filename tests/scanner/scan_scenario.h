@@ -29,21 +29,31 @@
 #define NB_TARGETS 4096u
 
 enum rule {
-    R_NXDOMAIN,  /* no-ptr */
-    R_PASS,      /* own name, own A */
-    R_SHARED,    /* one name per /24 for all of its R_SHARED addresses: pass (dedup) */
-    R_MISMATCH,  /* A elsewhere */
-    R_NODATA,    /* ptr-nodata */
-    R_SERVFAIL,  /* tempfail reverse servfail */
-    R_DUPLICATE, /* wrong ID first, then the answer twice: pass */
-    R_DROPFIRST, /* first attempt unanswered: pass after a retry */
+    R_NXDOMAIN,   /* no-ptr */
+    R_PASS,       /* own name, own A */
+    R_SHARED,     /* one name per /24 for all of its R_SHARED addresses: pass (dedup) */
+    R_MISMATCH,   /* A elsewhere */
+    R_NODATA,     /* ptr-nodata */
+    R_SERVFAIL,   /* tempfail reverse servfail */
+    R_DUPLICATE,  /* wrong ID first, then the answer twice: pass */
+    R_DROPFIRST,  /* first attempt unanswered: pass after a retry */
+    R_WRONGSRC,   /* the answer first comes from 127.0.0.2 (M02, M14): dropped, then pass */
+    R_CONFLICT,   /* the answer, then a different answer (M11): first wins, pass */
+    R_ADDITIONAL, /* PTR answer with an additional A for the target (M12): ignored, mismatch */
     R_COUNT
 };
 
 static uint8_t expected_verdict[R_COUNT] = {
-    STATS_VERDICT_NO_PTR,     STATS_VERDICT_PASS,     STATS_VERDICT_PASS, STATS_VERDICT_MISMATCH,
-    STATS_VERDICT_PTR_NODATA, STATS_VERDICT_TEMPFAIL, STATS_VERDICT_PASS, STATS_VERDICT_PASS,
+    STATS_VERDICT_NO_PTR,   STATS_VERDICT_PASS,       STATS_VERDICT_PASS,
+    STATS_VERDICT_MISMATCH, STATS_VERDICT_PTR_NODATA, STATS_VERDICT_TEMPFAIL,
+    STATS_VERDICT_PASS,     STATS_VERDICT_PASS,       STATS_VERDICT_PASS,
+    STATS_VERDICT_PASS,     STATS_VERDICT_MISMATCH,
 };
+
+static inline unsigned rule_count(unsigned rule)
+{
+    return NB_TARGETS / R_COUNT + (rule < NB_TARGETS % R_COUNT ? 1u : 0u);
+}
 
 static enum rule rule_of(unsigned i)
 {
@@ -54,6 +64,7 @@ static enum rule rule_of(unsigned i)
 
 struct responder {
     int fd;
+    int fd_spoof; /* 127.0.0.2, same port: a source we never queried */
     uint16_t port;
     _Atomic int quit;
     _Atomic uint8_t seen[NB_TARGETS];
@@ -95,11 +106,17 @@ static int target_of_rev(const char *txt)
     return (int)(c * 256 + d);
 }
 
-static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out, int *copies,
-                     bool *wrong_id_first)
+struct extra {
+    int copies;          /* send the answer this often */
+    bool wrong_id_first; /* a copy with another ID first */
+    bool spoof_first;    /* a copy from 127.0.0.2 first */
+    bool conflict_after; /* then an answer naming another host */
+};
+
+static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out, struct extra *x)
 {
-    *copies = 1;
-    *wrong_id_first = false;
+    memset(x, 0, sizeof(*x));
+    x->copies = 1;
     struct pkt_dns_name name;
     size_t off = 12;
     while (off < qlen && q[off] != 0)
@@ -148,9 +165,20 @@ static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out,
             snprintf(host, sizeof(host), "h-%d.example.net", i);
             break;
         case R_DUPLICATE:
-            *copies = 2;
-            *wrong_id_first = true;
+            x->copies = 2;
+            x->wrong_id_first = true;
             snprintf(host, sizeof(host), "h-%d.example.net", i);
+            break;
+        case R_WRONGSRC:
+            x->spoof_first = true;
+            snprintf(host, sizeof(host), "h-%d.example.net", i);
+            break;
+        case R_CONFLICT:
+            x->conflict_after = true;
+            snprintf(host, sizeof(host), "h-%d.example.net", i);
+            break;
+        case R_ADDITIONAL:
+            snprintf(host, sizeof(host), "m-%d.example.net", i);
             break;
         default:
             snprintf(host, sizeof(host), "h-%d.example.net", i);
@@ -161,8 +189,23 @@ static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out,
             return 0;
         n += put_rr(out + n, PKT_DNS_TYPE_PTR, rd, (uint16_t)len);
         ancount = 1;
+        if (rule_of((unsigned)i) == R_ADDITIONAL) {
+            /* An A record for the PTR name claiming the target: must not
+             * count, the forward lookup decides (M12). */
+            memcpy(out + n, rd, (size_t)len);
+            n += (size_t)len;
+            n += put16(out + n, PKT_DNS_TYPE_A);
+            n += put16(out + n, 1);
+            n += put16(out + n, 0);
+            n += put16(out + n, 60);
+            n += put16(out + n, 4);
+            const uint8_t a[4] = { 10, 0, (uint8_t)(i / 256), (uint8_t)(i % 256) };
+            memcpy(out + n, a, 4);
+            n += 4;
+            put16(out + 10, 1);
+        }
     } else if (qtype == PKT_DNS_TYPE_A) {
-        unsigned i, x;
+        unsigned i, blk;
         if (sscanf(txt, "h-%u.example.net", &i) == 1) {
             uint8_t a[4] = { 10, 0, (uint8_t)(i / 256), (uint8_t)(i % 256) };
             n += put_rr(out + n, PKT_DNS_TYPE_A, a, 4);
@@ -171,11 +214,11 @@ static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out,
             uint8_t a[4] = { 192, 0, 2, 1 };
             n += put_rr(out + n, PKT_DNS_TYPE_A, a, 4);
             ancount = 1;
-        } else if (sscanf(txt, "shared-%u.example.net", &x) == 1) {
+        } else if (sscanf(txt, "shared-%u.example.net", &blk) == 1) {
             for (unsigned k = 0; k < 256; k++) {
-                if (rule_of(x * 256 + k) != R_SHARED)
+                if (rule_of(blk * 256 + k) != R_SHARED)
                     continue;
-                uint8_t a[4] = { 10, 0, (uint8_t)x, (uint8_t)k };
+                uint8_t a[4] = { 10, 0, (uint8_t)blk, (uint8_t)k };
                 n += put_rr(out + n, PKT_DNS_TYPE_A, a, 4);
                 ancount++;
             }
@@ -201,18 +244,26 @@ static void *responder_main(void *arg)
         ssize_t len = recvfrom(r->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
         if (len < 12)
             continue;
-        int copies;
-        bool wrong_id_first;
-        size_t n = answer(r, q, (size_t)len, out, &copies, &wrong_id_first);
+        struct extra x;
+        size_t n = answer(r, q, (size_t)len, out, &x);
         if (n == 0)
             continue;
-        if (wrong_id_first) {
+        if (x.wrong_id_first) {
             out[0] ^= 0x5A;
             sendto(r->fd, out, n, 0, (struct sockaddr *)&from, fl);
             out[0] ^= 0x5A;
         }
-        for (int c = 0; c < copies; c++)
+        if (x.spoof_first)
+            sendto(r->fd_spoof, out, n, 0, (struct sockaddr *)&from, fl);
+        for (int c = 0; c < x.copies; c++)
             sendto(r->fd, out, n, 0, (struct sockaddr *)&from, fl);
+        if (x.conflict_after) {
+            /* Same question and ID, another host name: "h-" becomes "x-". */
+            for (size_t k = 12; k + 2 < n; k++)
+                if (out[k] == 'h' && out[k + 1] == '-')
+                    out[k] = 'x';
+            sendto(r->fd, out, n, 0, (struct sockaddr *)&from, fl);
+        }
     }
     return NULL;
 }
@@ -231,6 +282,12 @@ static bool responder_start(struct responder *r)
     socklen_t sl = sizeof(sa);
     getsockname(r->fd, (struct sockaddr *)&sa, &sl);
     r->port = ntohs(sa.sin_port);
+    r->fd_spoof = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sp = { .sin_family = AF_INET,
+                              .sin_port = sa.sin_port,
+                              .sin_addr.s_addr = htonl(0x7F000002) };
+    if (r->fd_spoof < 0 || bind(r->fd_spoof, (struct sockaddr *)&sp, sizeof(sp)) != 0)
+        return false;
     return pthread_create(&r->th, NULL, responder_main, r) == 0;
 }
 
@@ -239,6 +296,7 @@ static void responder_stop(struct responder *r)
     atomic_store(&r->quit, 1);
     pthread_join(r->th, NULL);
     close(r->fd);
+    close(r->fd_spoof);
 }
 
 /* ---- hooks ------------------------------------------------------------------ */
