@@ -75,9 +75,18 @@ static inline uint8_t lc(uint8_t c)
     return is_upper(c) ? (uint8_t)(c | 0x20u) : c;
 }
 
+/* Names usually match octet for octet: compare 8 at a time, then fold case. */
 static bool ci_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            break;
+    }
+    for (; i < n; i++) {
         if (a[i] != b[i] && lc(a[i]) != lc(b[i]))
             return false;
     }
@@ -387,8 +396,20 @@ struct walk_ctx {
     const uint8_t *wire;
     size_t len;
     const uint8_t *qname; /* the validated question name, NULL while parsing it */
-    size_t qname_len;
+    size_t qname_len;     /* 0 while parsing it */
+    uint64_t qlabels[4];  /* bit i: a label (or the root) of the qname starts at i */
 };
+
+/*
+ * Is offset t the start of a label of the question name? Then the name from
+ * t on is a suffix of the qname, already validated and decompressed: most
+ * compression pointers point there (the qname itself, its zone, its TLD).
+ */
+static inline bool qname_suffix_at(const struct walk_ctx *c, size_t t)
+{
+    size_t i = t - PKT_DNS_HDR_LEN; /* t >= 12 is checked first by every caller */
+    return i < c->qname_len && (c->qlabels[i >> 6] >> (i & 63u) & 1u) != 0;
+}
 
 /*
  * Validate the name at off and, when out is not NULL, decompress it there
@@ -402,8 +423,9 @@ struct walk_ctx {
  * becomes each jump's target. The read position therefore strictly decreases
  * with every jump, so loops are impossible and self, forward and cyclic
  * pointers all fail; the jump cap bounds long backward chains (P06). A
- * pointer to offset 12 is the question name, already validated, so its length
- * is added without walking it again: the common owner C0 0C costs O(1).
+ * pointer to a label of the question name (usually C0 0C) ends the walk at
+ * once: that suffix is already validated and its length known, so the common
+ * owner names cost O(1).
  *
  * The label cap (127) needs no check of its own: every non-root label takes
  * at least 2 octets, so 128 labels cannot fit in 255 octets.
@@ -415,6 +437,8 @@ static enum walk_res name_walk(const struct walk_ctx *c, size_t off, size_t lim,
     size_t pos = off;
     size_t bound = off;
     size_t total = 0; /* octets so far, root excluded */
+    size_t run = off; /* start of the contiguous run being read, copied in one go */
+    size_t run_out = 0;
     size_t occ_end = 0;
     unsigned jumps = 0;
 
@@ -422,16 +446,14 @@ static enum walk_res name_walk(const struct walk_ctx *c, size_t off, size_t lim,
         if (pos >= lim)
             return W_CUT;
         unsigned b = w[pos];
-        if (b == 0)
-            break;
         if (b <= PKT_DNS_LABEL_MAX) {
+            if (b == 0)
+                break;
             if (b >= lim - pos)
                 return W_CUT; /* needs b + 1 octets from pos */
             total += (size_t)b + 1;
             if (total >= PKT_DNS_NAME_MAX)
                 return W_NAMELEN; /* no room left for the root octet */
-            if (out != NULL)
-                memcpy(out + total - b - 1, w + pos, (size_t)b + 1);
             pos += (size_t)b + 1;
             continue;
         }
@@ -444,24 +466,30 @@ static enum walk_res name_walk(const struct walk_ctx *c, size_t off, size_t lim,
             occ_end = pos + 2;
         if (t < PKT_DNS_HDR_LEN || t >= bound || ++jumps > PKT_DNS_JUMPS_MAX)
             return W_POINTER;
-        if (t == PKT_DNS_HDR_LEN && c->qname != NULL) {
-            size_t ql = c->qname_len;
-            if (total + ql > PKT_DNS_NAME_MAX)
+        if (out != NULL)
+            memcpy(out + run_out, w + run, pos - run);
+        if (qname_suffix_at(c, t)) {
+            size_t rest = c->qname_len - (t - PKT_DNS_HDR_LEN);
+            if (total + rest > PKT_DNS_NAME_MAX)
                 return W_NAMELEN;
             if (out != NULL)
-                memcpy(out + total, c->qname, ql);
+                memcpy(out + total, c->qname + (t - PKT_DNS_HDR_LEN), rest);
             *end = occ_end;
-            *name_len = total + ql;
+            *name_len = total + rest;
             return W_OK;
         }
         bound = t;
         pos = t;
         lim = c->len;
+        run = t;
+        run_out = total;
     }
     if (jumps == 0)
         occ_end = pos + 1;
-    if (out != NULL)
+    if (out != NULL) {
+        memcpy(out + run_out, w + run, pos - run);
         out[total] = 0;
+    }
     *end = occ_end;
     *name_len = total + 1;
     return W_OK;
@@ -506,8 +534,11 @@ static bool name_equal_at(const struct walk_ctx *c, size_t off, const uint8_t *f
             if (c->len - pos < 2 || ++jumps > PKT_DNS_JUMPS_MAX)
                 return false;
             size_t t = (size_t)(b & 0x3Fu) << 8 | w[pos + 1];
-            if (t == PKT_DNS_HDR_LEN && c->qname != NULL)
-                return f_len - fpos == c->qname_len && ci_equal(f + fpos, c->qname, c->qname_len);
+            if (t >= PKT_DNS_HDR_LEN && qname_suffix_at(c, t)) {
+                size_t rest = c->qname_len - (t - PKT_DNS_HDR_LEN);
+                return f_len - fpos == rest &&
+                       ci_equal(f + fpos, c->qname + (t - PKT_DNS_HDR_LEN), rest);
+            }
             pos = t;
             continue;
         }
@@ -705,20 +736,43 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
     out->nb_ns = rd16(wire + 8);
     out->nb_ar = rd16(wire + 10);
 
-    /* Question: whole even when TC=1; a pointer here can only hit the header. */
-    struct walk_ctx c = { .wire = wire, .len = len, .qname = NULL, .qname_len = 0 };
-    size_t pos, qlen;
-    enum walk_res wr = name_walk(&c, PKT_DNS_HDR_LEN, len, &pos, out->qname.wire, &qlen);
-    if (wr != W_OK)
-        return walk_err(wr, PKT_DNS_E_SHORT, PKT_DNS_E_SHORT);
+    /*
+     * Question: whole even when TC=1. A pointer here could only hit the
+     * header, so a valid question name is flat: one pass validates it, notes
+     * where its labels start (for qname_suffix_at) and it is copied in one go.
+     */
+    struct walk_ctx c = { .wire = wire, .len = len, .qname = NULL, .qname_len = 0,
+                          .qlabels = { 0 } };
+    size_t pos = PKT_DNS_HDR_LEN;
+    for (;;) {
+        if (pos >= len)
+            return PKT_DNS_E_SHORT;
+        unsigned b = wire[pos];
+        size_t i = pos - PKT_DNS_HDR_LEN;
+        c.qlabels[i >> 6] |= 1ull << (i & 63u);
+        if (b == 0)
+            break;
+        if (b > PKT_DNS_LABEL_MAX)
+            return b >= 0xC0 ? (len - pos < 2 ? PKT_DNS_E_SHORT : PKT_DNS_E_POINTER)
+                             : PKT_DNS_E_LABELTYPE;
+        if (b >= len - pos)
+            return PKT_DNS_E_SHORT;
+        pos += (size_t)b + 1;
+        if (pos - PKT_DNS_HDR_LEN >= PKT_DNS_NAME_MAX)
+            return PKT_DNS_E_NAMELEN;
+    }
+    pos++;
+    size_t qlen = pos - PKT_DNS_HDR_LEN;
     if (len - pos < 4)
         return PKT_DNS_E_SHORT;
+    memcpy(out->qname.wire, wire + PKT_DNS_HDR_LEN, qlen);
     out->qname.len = (uint8_t)qlen;
     out->qtype = rd16(wire + pos);
     out->qclass = rd16(wire + pos + 2);
     pos += 4;
     c.qname = out->qname.wire;
     c.qname_len = qlen;
+    enum walk_res wr;
 
     /*
      * P16: decide from the counts alone, before any loop, whether the records

@@ -26,18 +26,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PKT_DNS_HDR_LEN       12
-#define PKT_DNS_NAME_MAX      255  /* wire octets, RFC 1035 §2.3.4 */
-#define PKT_DNS_LABELS_MAX    127  /* 127 one-octet labels + root = 255 */
-#define PKT_DNS_LABEL_MAX     63
-#define PKT_DNS_PRESENT_MAX   1024 /* 255 octets as "\DDD" each, plus NUL */
-#define PKT_DNS_EDNS_BUFSIZE  1232 /* DNS Flag Day 2020 */
-#define PKT_DNS_JUMPS_MAX     128  /* compression pointers followed per name */
-#define PKT_DNS_RR_MAX        512  /* RRs examined per reply, all sections */
-#define PKT_DNS_PTR_MAX       32   /* PTR names kept per reply */
-#define PKT_DNS_ADDR_MAX      64   /* A/AAAA addresses kept per reply */
-#define PKT_DNS_CHAIN_MAX     8    /* CNAME/DNAME hops followed */
-#define PKT_DNS_QUERY_MAX     (PKT_DNS_HDR_LEN + PKT_DNS_NAME_MAX + 4 + 11)
+#define PKT_DNS_HDR_LEN      12
+#define PKT_DNS_NAME_MAX     255 /* wire octets, RFC 1035 §2.3.4 */
+#define PKT_DNS_LABELS_MAX   127 /* 127 one-octet labels + root = 255 */
+#define PKT_DNS_LABEL_MAX    63
+#define PKT_DNS_PRESENT_MAX  1024 /* 255 octets as "\DDD" each, plus NUL */
+#define PKT_DNS_EDNS_BUFSIZE 1232 /* DNS Flag Day 2020 */
+#define PKT_DNS_JUMPS_MAX    128  /* compression pointers followed per name */
+#define PKT_DNS_RR_MAX       512  /* RRs examined per reply, all sections */
+#define PKT_DNS_PTR_MAX      32   /* PTR names kept per reply */
+#define PKT_DNS_ADDR_MAX     64   /* A/AAAA addresses kept per reply */
+#define PKT_DNS_CHAIN_MAX    8    /* CNAME/DNAME hops followed */
+#define PKT_DNS_QUERY_MAX    (PKT_DNS_HDR_LEN + PKT_DNS_NAME_MAX + 4 + 11)
 
 enum pkt_dns_type {
     PKT_DNS_TYPE_A = 1,
@@ -178,8 +178,8 @@ struct pkt_dns_reply {
     uint16_t nb_ns;
     uint16_t nb_ar;
 
-    uint8_t nb_hops; /* CNAME/DNAME hops from qname to target (0..8) */
-    bool saw_dname;  /* a DNAME was followed */
+    uint8_t nb_hops;            /* CNAME/DNAME hops from qname to target (0..8) */
+    bool saw_dname;             /* a DNAME was followed */
     struct pkt_dns_name target; /* chain's last name; == qname when nb_hops == 0 */
 
     uint16_t nb_ptr_total; /* PTR RRs owned by target, may exceed PKT_DNS_PTR_MAX */

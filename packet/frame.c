@@ -111,8 +111,7 @@ static int parse_udp(const uint8_t *udp, size_t l4_len, uint32_t pseudo, bool v6
         if (v6)
             return PKT_FRAME_E_CSUM;
     } else {
-        uint32_t sum = pkt_csum_partial(udp, udp_len,
-                                        pseudo + PKT_IPPROTO_UDP + (uint32_t)udp_len);
+        uint32_t sum = pkt_csum_partial(udp, udp_len, pseudo + PKT_IPPROTO_UDP + (uint32_t)udp_len);
         if (pkt_csum_fold(sum) != 0)
             return PKT_FRAME_E_CSUM;
     }
@@ -340,8 +339,8 @@ int pkt_frame_udp_build(uint8_t *buf, size_t cap, const struct pkt_frame_udp *sp
     wr16(udp + 2, spec->dst_port);
     wr16(udp + 4, udp_len);
     wr16(udp + 6, 0);
-    uint16_t csum = pkt_csum_fold(
-        pkt_csum_partial(udp, udp_len, pseudo + PKT_IPPROTO_UDP + udp_len));
+    uint16_t csum =
+        pkt_csum_fold(pkt_csum_partial(udp, udp_len, pseudo + PKT_IPPROTO_UDP + udp_len));
     /* RFC 768: a computed zero goes out as all ones; zero means "none". */
     wr16(udp + 6, csum != 0 ? csum : 0xFFFFu);
     return (int)(hdr_len + payload_len);
@@ -371,8 +370,8 @@ int pkt_frame_arp_build(uint8_t *buf, size_t cap, uint16_t op, const uint8_t sha
 
 /* Indexed by -err; the names are the summary's "dropped" keys. */
 static const char *const frame_err_names[] = {
-    "ok", "short", "ethertype", "ip_header", "len", "ip_fragments", "proto", "csum", "ext_header",
-    "space",
+    "ok",           "short", "ethertype", "ip_header",  "len",
+    "ip_fragments", "proto", "csum",      "ext_header", "space",
 };
 static const char *const frame_err_msgs[] = {
     "ok",
@@ -394,7 +393,7 @@ const char *pkt_frame_err_name(int err)
 {
     if (err == PKT_FRAME_ARP)
         return "arp";
-    if (err > 0 || (size_t)-(long)err >= FRAME_NB_ERRS)
+    if (err > 0 || (size_t) - (long)err >= FRAME_NB_ERRS)
         return "unknown";
     return frame_err_names[-err];
 }
@@ -403,7 +402,7 @@ const char *pkt_frame_strerror(int err)
 {
     if (err == PKT_FRAME_ARP)
         return "ARP frame";
-    if (err > 0 || (size_t)-(long)err >= FRAME_NB_ERRS)
+    if (err > 0 || (size_t) - (long)err >= FRAME_NB_ERRS)
         return "unknown frame error";
     return frame_err_msgs[-err];
 }

@@ -18,17 +18,17 @@
 
 #include "packet/addr.h"
 
-#define PKT_ETH_HDR_LEN   14
-#define PKT_VLAN_HDR_LEN  4
-#define PKT_IPV4_HDR_LEN  20
-#define PKT_IPV6_HDR_LEN  40
-#define PKT_UDP_HDR_LEN   8
+#define PKT_ETH_HDR_LEN    14
+#define PKT_VLAN_HDR_LEN   4
+#define PKT_IPV4_HDR_LEN   20
+#define PKT_IPV6_HDR_LEN   40
+#define PKT_UDP_HDR_LEN    8
 #define PKT_ETHERTYPE_IPV4 0x0800
 #define PKT_ETHERTYPE_ARP  0x0806
 #define PKT_ETHERTYPE_VLAN 0x8100
 #define PKT_ETHERTYPE_IPV6 0x86DD
-#define PKT_IPPROTO_UDP   17
-#define PKT_IPPROTO_ICMP6 58
+#define PKT_IPPROTO_UDP    17
+#define PKT_IPPROTO_ICMP6  58
 
 enum pkt_frame_err {
     PKT_FRAME_OK = 0,
@@ -106,11 +106,9 @@ __attribute__((warn_unused_result)) int pkt_frame_udp_build(uint8_t *buf, size_t
  * Build an ARP reply (or request when op == 1) for IPv4 Ethernet into buf
  * (>= 42 octets). Returns 42 or PKT_FRAME_E_SPACE.
  */
-__attribute__((warn_unused_result)) int pkt_frame_arp_build(uint8_t *buf, size_t cap, uint16_t op,
-                                                            const uint8_t sha[6],
-                                                            const uint8_t spa[4],
-                                                            const uint8_t tha[6],
-                                                            const uint8_t tpa[4]);
+__attribute__((warn_unused_result)) int
+pkt_frame_arp_build(uint8_t *buf, size_t cap, uint16_t op, const uint8_t sha[6],
+                    const uint8_t spa[4], const uint8_t tha[6], const uint8_t tpa[4]);
 
 /* RFC 1071 one's-complement sum of data folded into a 16-bit checksum,
  * starting from a partial 32-bit sum (for pseudo-headers). */

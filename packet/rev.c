@@ -19,22 +19,26 @@
  * rev_dec[v] = { label length, digits... } of the decimal label of v, unused
  * octets zero: rev_dec[7] = {1,'7',0,0}, rev_dec[42] = {2,'4','2',0}.
  */
-#define REV_D(v)                                                                                   \
-    {                                                                                              \
-        (v) < 10 ? 1 : (v) < 100 ? 2 : 3,                                                          \
-            '0' + ((v) < 10 ? (v) : (v) < 100 ? (v) / 10 : (v) / 100),                             \
-            (v) < 10 ? 0 : '0' + ((v) < 100 ? (v) % 10 : (v) / 10 % 10),                          \
-            (v) < 100 ? 0 : '0' + (v) % 10                                                         \
+#define REV_D(v)                                                         \
+    {                                                                    \
+        (v) < 10    ? 1                                                  \
+        : (v) < 100 ? 2                                                  \
+                    : 3,                                                 \
+            '0' + ((v) < 10    ? (v)                                     \
+                   : (v) < 100 ? (v) / 10                                \
+                               : (v) / 100),                             \
+            (v) < 10 ? 0 : '0' + ((v) < 100 ? (v) % 10 : (v) / 10 % 10), \
+            (v) < 100 ? 0 : '0' + (v) % 10                               \
     }
 #define REV_HEXC(n) ((n) < 10 ? '0' + (n) : 'a' + (n)-10)
 /* rev_hex[b] = the two nibble labels of b in ip6.arpa order: low nibble first. */
-#define REV_H(v)                                                                                   \
-    {                                                                                              \
-        1, REV_HEXC((v)&15), 1, REV_HEXC((v) >> 4)                                                 \
+#define REV_H(v)                                   \
+    {                                              \
+        1, REV_HEXC((v)&15), 1, REV_HEXC((v) >> 4) \
     }
 #define REV_R4(M, b)  M(b), M((b) + 1), M((b) + 2), M((b) + 3)
 #define REV_R16(M, b) REV_R4(M, b), REV_R4(M, (b) + 4), REV_R4(M, (b) + 8), REV_R4(M, (b) + 12)
-#define REV_R64(M, b)                                                                              \
+#define REV_R64(M, b) \
     REV_R16(M, b), REV_R16(M, (b) + 16), REV_R16(M, (b) + 32), REV_R16(M, (b) + 48)
 #define REV_R256(M) REV_R64(M, 0), REV_R64(M, 64), REV_R64(M, 128), REV_R64(M, 192)
 

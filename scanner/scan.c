@@ -376,6 +376,7 @@ static void finalize(struct scan *s, struct worker *w, uint32_t ti)
         for (unsigned i = 0; i < t->nb_names; i++) {
             struct fwd *f = fwd_of(s, t->name_ref[i]);
             struct stats_name *n = &rec.names[i];
+            n->nb_addr = 0;
             n->name.len = f->name_len;
             memcpy(n->name.wire, f->name, f->name_len);
             rec.flags |= t->name_flags[i];
@@ -430,7 +431,9 @@ static void finalize(struct scan *s, struct worker *w, uint32_t ti)
         rec.ts_ms = w->wall_ms;
         int len = cfg->hooks.format(cfg->hooks.ctx, &rec, w->line_buf, cfg->line_max);
         if (len < 0) {
-            set_fatal(s, "internal: record does not fit the line buffer");
+            char msg[128];
+            snprintf(msg, sizeof(msg), "internal: a record could not be formatted (%d)", len);
+            set_fatal(s, msg);
         } else {
             emit_line(s, w, w->line_buf, (size_t)len);
             stats_counters_row(&w->c, &rec);
@@ -720,8 +723,6 @@ static bool ptr_names(struct scan *s, struct worker *w, const struct tgt *t,
         ps->flags |= STATS_FLAG_MULTI_PTR;
     if (nb > cfg->max_ptr || r->nb_ptr_total > r->nb_ptr)
         ps->flags |= STATS_FLAG_MULTI_PTR_OVER_LIMIT;
-    if (r->nb_hops > 0)
-        ps->flags |= STATS_FLAG_CNAME_REVERSE;
     for (unsigned i = 0; i < nb; i++) {
         bool unusable = false;
         ps->name_flags[i] =
@@ -750,6 +751,9 @@ static void ptr_done(struct scan *s, struct worker *w, uint32_t ti, uint8_t outc
     t->ptr_rcode = (int16_t)rcode;
     atomic_fetch_sub(&s->ptr_pending, 1);
     recent_put(s, t->hkey, t->fp);
+    /* RFC 2317: a chain in the reverse lookup, whatever it ended in. */
+    if (r != NULL && r->nb_hops > 0)
+        t->flags |= STATS_FLAG_CNAME_REVERSE;
     if (outcome != SCAN_OUTCOME_ANSWER || r == NULL || ps == NULL) {
         atomic_store(&t->outstanding, 1);
         tgt_countdown(s, w, ti);
@@ -1433,6 +1437,8 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
         fwd_reply(s, w, ref, gen, phase2, tcp, r, outcome, reason);
     } else {
         t->fp = reply_fp(r);
+        if (tcp)
+            t->flags |= STATS_FLAG_TRUNCATED;
         ptr_done(s, w, ref, outcome, reason, (int)r->rcode, r, NULL);
     }
     return true;

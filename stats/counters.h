@@ -49,11 +49,11 @@ struct stats_counters {
     uint64_t verdicts[STATS_VERDICT_COUNT];
     uint64_t flags[STATS_FLAG_COUNT];
     uint64_t rcodes[STATS_RCODE_SLOTS]; /* final PTR rcode per row */
-    uint64_t sent;      /* query packets sent (UDP and TCP) */
-    uint64_t received;  /* datagrams received */
-    uint64_t retried;   /* retransmissions */
-    uint64_t tcp;       /* queries sent over TCP */
-    uint64_t rows;      /* rows emitted */
+    uint64_t sent;                      /* query packets sent (UDP and TCP) */
+    uint64_t received;                  /* datagrams received */
+    uint64_t retried;                   /* retransmissions */
+    uint64_t tcp;                       /* queries sent over TCP */
+    uint64_t rows;                      /* rows emitted */
     uint64_t dropped[STATS_DROP_COUNT];
 } __attribute__((aligned(64)));
 

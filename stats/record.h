@@ -73,21 +73,21 @@ enum stats_name_status {
 
 /* One PTR name of a row and what its forward lookup found. */
 struct stats_name {
-    struct pkt_dns_name name; /* wire form, as received (writers lower-case) */
-    uint8_t status;           /* enum stats_name_status */
-    uint8_t reason;           /* enum stats_reason, for STATS_NAME_TEMPFAIL */
-    uint8_t nb_addr;          /* kept below (<= STATS_ADDRS_MAX) */
+    struct pkt_dns_name name;              /* wire form, as received (writers lower-case) */
+    uint8_t status;                        /* enum stats_name_status */
+    uint8_t reason;                        /* enum stats_reason, for STATS_NAME_TEMPFAIL */
+    uint8_t nb_addr;                       /* kept below (<= STATS_ADDRS_MAX) */
     struct pkt_addr addr[STATS_ADDRS_MAX]; /* target family; other family for wrong-family */
 };
 
 struct stats_record {
     struct pkt_addr ip;
-    uint8_t verdict; /* enum stats_verdict */
-    uint8_t stage;   /* enum stats_stage; NONE unless tempfail */
-    uint8_t reason;  /* enum stats_reason; NONE unless tempfail */
-    uint32_t flags;  /* enum stats_flag bits */
-    int32_t ptr_rcode; /* rcode of the final PTR reply, or -1 for "TIMEOUT" */
-    uint32_t queries;  /* query packets sent for this target, retries included */
+    uint8_t verdict;     /* enum stats_verdict */
+    uint8_t stage;       /* enum stats_stage; NONE unless tempfail */
+    uint8_t reason;      /* enum stats_reason; NONE unless tempfail */
+    uint32_t flags;      /* enum stats_flag bits */
+    int32_t ptr_rcode;   /* rcode of the final PTR reply, or -1 for "TIMEOUT" */
+    uint32_t queries;    /* query packets sent for this target, retries included */
     uint64_t elapsed_us; /* first query to verdict */
     int64_t ts_ms;       /* verdict time, Unix epoch milliseconds (wall clock) */
     uint8_t nb_names;    /* de-duplicated PTR names in answer order */

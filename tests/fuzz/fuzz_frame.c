@@ -23,8 +23,8 @@ static void check_arp(const struct pkt_frame_info *in)
     if (in->src.family != PKT_ADDR_V4 || in->dst.family != PKT_ADDR_V4 ||
         (in->arp_op != 1 && in->arp_op != 2) || in->payload != NULL || in->payload_len != 0)
         abort();
-    int n = pkt_frame_arp_build(buf, sizeof(buf), in->arp_op, in->src_mac, in->src.bytes,
-                                zero_mac, in->dst.bytes);
+    int n = pkt_frame_arp_build(buf, sizeof(buf), in->arp_op, in->src_mac, in->src.bytes, zero_mac,
+                                in->dst.bytes);
     if (n != 42)
         abort();
     struct pkt_frame_info again;

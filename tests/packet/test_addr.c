@@ -236,7 +236,9 @@ Test(pkt_addr, random_v6_round_trip_matches_inet_ntop)
         for (int g = 0; g < 8; g++) {
             /* Each group: zero with p=1/2, else random or a small value. */
             uint64_t s = rng();
-            unsigned v = (r >> g & 1) ? 0 : (s & 1) ? (unsigned)(s >> 8) & 0xffffu : (unsigned)(s >> 8) & 0xfu;
+            unsigned v = (r >> g & 1) ? 0
+                         : (s & 1)    ? (unsigned)(s >> 8) & 0xffffu
+                                      : (unsigned)(s >> 8) & 0xfu;
             a.bytes[2 * g] = (uint8_t)(v >> 8);
             a.bytes[2 * g + 1] = (uint8_t)v;
         }

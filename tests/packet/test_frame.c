@@ -69,17 +69,17 @@ struct hf {
     uint16_t ethertype;  /* 0: from v6 */
     const uint8_t *l3x;  /* IPv4 options or the IPv6 extension header chain */
     size_t l3x_len;
-    uint8_t nh;           /* IPv6: fixed header's next header when l3x is set; IPv4: proto */
-    uint8_t version;      /* 0: 4 or 6 */
-    int ihl_delta;        /* IPv4 IHL field minus the real one (in 4-octet words) */
-    uint16_t frag;        /* IPv4 flags+offset; 0 means DF */
-    int ip_len_delta;     /* added to IPv4 total length / IPv6 payload length */
-    int udp_len_delta;    /* added to the UDP length */
-    bool bad_ip_csum;     /* IPv4 header checksum off by one */
-    bool bad_udp_csum;    /* UDP checksum off by one */
-    bool zero_udp_csum;   /* UDP checksum field 0 */
-    size_t payload_len;   /* octets of the pattern payload */
-    size_t pad;           /* Ethernet padding after the datagram */
+    uint8_t nh;         /* IPv6: fixed header's next header when l3x is set; IPv4: proto */
+    uint8_t version;    /* 0: 4 or 6 */
+    int ihl_delta;      /* IPv4 IHL field minus the real one (in 4-octet words) */
+    uint16_t frag;      /* IPv4 flags+offset; 0 means DF */
+    int ip_len_delta;   /* added to IPv4 total length / IPv6 payload length */
+    int udp_len_delta;  /* added to the UDP length */
+    bool bad_ip_csum;   /* IPv4 header checksum off by one */
+    bool bad_udp_csum;  /* UDP checksum off by one */
+    bool zero_udp_csum; /* UDP checksum field 0 */
+    size_t payload_len; /* octets of the pattern payload */
+    size_t pad;         /* Ethernet padding after the datagram */
 };
 
 static uint8_t payload_octet(size_t i)
@@ -121,7 +121,8 @@ static struct hf_out hf_build(uint8_t *buf, const struct hf *h)
     uint32_t pseudo;
     if (!h->v6) {
         size_t ihl = 20 + h->l3x_len;
-        ip[0] = (uint8_t)((h->version ? h->version : 4) << 4 | (unsigned)((int)ihl / 4 + h->ihl_delta));
+        ip[0] =
+            (uint8_t)((h->version ? h->version : 4) << 4 | (unsigned)((int)ihl / 4 + h->ihl_delta));
         ip[1] = 0;
         put16(ip + 2, (unsigned)((int)(ihl + udp_len) + h->ip_len_delta));
         put16(ip + 4, IP_ID);
@@ -165,13 +166,13 @@ static size_t ext_chain(uint8_t *out, const uint8_t *types, size_t nb, uint8_t f
         e[0] = i + 1 < nb ? types[i + 1] : final_nh;
         e[1] = 0;
         if (types[i] == 44) {
-            put16(e + 2, 0);    /* offset 0, M=0: an atomic fragment, still refused */
-            e[7] = 1;           /* identification */
+            put16(e + 2, 0); /* offset 0, M=0: an atomic fragment, still refused */
+            e[7] = 1;        /* identification */
         } else if (types[i] == 43) {
-            e[2] = 4;           /* routing type (SRH-like), segments left 0 */
+            e[2] = 4; /* routing type (SRH-like), segments left 0 */
             e[3] = 0;
         } else {
-            e[2] = 1;           /* PadN option, 4 octets of padding */
+            e[2] = 1; /* PadN option, 4 octets of padding */
             e[3] = 4;
         }
     }
@@ -216,9 +217,10 @@ static void assert_udp_info(const struct pkt_frame_info *in, const uint8_t *fram
 /* ---- P17 / P18: table of hand-made frames and the verdict each must get -------- */
 
 static const uint8_t opt_router_alert[4] = { 0x94, 0x04, 0x00, 0x00 };
-static const uint8_t opt_nops_40[40] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                                         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                                         1, 1, 1, 1, 1, 1, 1, 0 };
+static const uint8_t opt_nops_40[40] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0
+};
 
 enum chain_id {
     CH_NONE,
@@ -230,7 +232,7 @@ enum chain_id {
     CH_FRAG,
     CH_HBH_FRAG,
     CH_NONEXT,
-    CH_RT_BIG, /* routing header whose length runs past the payload */
+    CH_RT_BIG,   /* routing header whose length runs past the payload */
     CH_DST_LONG, /* a 24-octet destination options header */
 };
 
@@ -250,28 +252,34 @@ static const struct frame_case frame_cases[] = {
     { "ipv4 qinq 88a8+8100", { UDP_P, .nb_vlan = 2, .outer_tpid = 0x88A8 }, CH_NONE, PKT_FRAME_OK },
     { "ipv4 double 8100", { UDP_P, .nb_vlan = 2 }, CH_NONE, PKT_FRAME_OK },
     { "ipv4 three tags", { UDP_P, .nb_vlan = 3 }, CH_NONE, PKT_FRAME_E_ETHERTYPE },
-    { "ipv4 ihl 6 router alert", { UDP_P, .l3x = opt_router_alert, .l3x_len = 4 }, CH_NONE,
+    { "ipv4 ihl 6 router alert",
+      { UDP_P, .l3x = opt_router_alert, .l3x_len = 4 },
+      CH_NONE,
       PKT_FRAME_OK },
     { "ipv4 ihl 15", { UDP_P, .l3x = opt_nops_40, .l3x_len = 40 }, CH_NONE, PKT_FRAME_OK },
-    { "ipv4 ihl 15 vlan", { UDP_P, .nb_vlan = 1, .l3x = opt_nops_40, .l3x_len = 40 }, CH_NONE,
+    { "ipv4 ihl 15 vlan",
+      { UDP_P, .nb_vlan = 1, .l3x = opt_nops_40, .l3x_len = 40 },
+      CH_NONE,
       PKT_FRAME_OK },
     { "ipv4 ihl 4", { UDP_P, .ihl_delta = -1 }, CH_NONE, PKT_FRAME_E_IPHDR },
     { "ipv4 ihl 0", { UDP_P, .ihl_delta = -5 }, CH_NONE, PKT_FRAME_E_IPHDR },
     { "ipv4 version 5", { UDP_P, .version = 5 }, CH_NONE, PKT_FRAME_E_IPHDR },
     { "ipv4 version 6 in 0800", { UDP_P, .version = 6 }, CH_NONE, PKT_FRAME_E_IPHDR },
-    { "ipv4 options past total length", { .payload_len = 0, .ihl_delta = 10, .ip_len_delta = 0 },
-      CH_NONE, PKT_FRAME_E_IPHDR },
+    { "ipv4 options past total length",
+      { .payload_len = 0, .ihl_delta = 10, .ip_len_delta = 0 },
+      CH_NONE,
+      PKT_FRAME_E_IPHDR },
     { "ipv4 total length > captured", { UDP_P, .ip_len_delta = 1 }, CH_NONE, PKT_FRAME_E_LEN },
     { "ipv4 total length 0", { UDP_P, .ip_len_delta = -61 }, CH_NONE, PKT_FRAME_E_IPHDR },
-    { "ipv4 total length 65535", { UDP_P, .ip_len_delta = 65535 - 61 }, CH_NONE,
-      PKT_FRAME_E_LEN },
-    { "ipv4 total length short by one", { UDP_P, .ip_len_delta = -1 }, CH_NONE,
-      PKT_FRAME_E_LEN },
+    { "ipv4 total length 65535", { UDP_P, .ip_len_delta = 65535 - 61 }, CH_NONE, PKT_FRAME_E_LEN },
+    { "ipv4 total length short by one", { UDP_P, .ip_len_delta = -1 }, CH_NONE, PKT_FRAME_E_LEN },
     { "ipv4 udp length > ip payload", { UDP_P, .udp_len_delta = 1 }, CH_NONE, PKT_FRAME_E_LEN },
     { "ipv4 udp length < ip payload", { UDP_P, .udp_len_delta = -1 }, CH_NONE, PKT_FRAME_E_LEN },
     { "ipv4 udp length 7", { .payload_len = 0, .udp_len_delta = -1 }, CH_NONE, PKT_FRAME_E_LEN },
     { "ipv4 udp length 0", { UDP_P, .udp_len_delta = -41 }, CH_NONE, PKT_FRAME_E_LEN },
-    { "ipv4 ip payload < udp header", { .payload_len = 0, .ip_len_delta = -4 }, CH_NONE,
+    { "ipv4 ip payload < udp header",
+      { .payload_len = 0, .ip_len_delta = -4 },
+      CH_NONE,
       PKT_FRAME_E_LEN },
     { "ipv4 MF", { UDP_P, .frag = 0x2000 }, CH_NONE, PKT_FRAME_E_FRAGMENT },
     { "ipv4 offset 185", { UDP_P, .frag = 185 }, CH_NONE, PKT_FRAME_E_FRAGMENT },
@@ -286,12 +294,16 @@ static const struct frame_case frame_cases[] = {
     { "ipv4 ethernet padding", { .payload_len = 2, .pad = 16 }, CH_NONE, PKT_FRAME_OK },
     { "ipv4 long trailer", { UDP_P, .pad = 200 }, CH_NONE, PKT_FRAME_OK },
     { "lldp ethertype", { UDP_P, .ethertype = 0x88CC }, CH_NONE, PKT_FRAME_E_ETHERTYPE },
-    { "vlan then lldp", { UDP_P, .nb_vlan = 1, .ethertype = 0x88CC }, CH_NONE,
+    { "vlan then lldp",
+      { UDP_P, .nb_vlan = 1, .ethertype = 0x88CC },
+      CH_NONE,
       PKT_FRAME_E_ETHERTYPE },
     { "ipv6", { UDP_P, .v6 = true }, CH_NONE, PKT_FRAME_OK },
     { "ipv6 empty payload", { .v6 = true }, CH_NONE, PKT_FRAME_OK },
     { "ipv6 vlan", { UDP_P, .v6 = true, .nb_vlan = 1 }, CH_NONE, PKT_FRAME_OK },
-    { "ipv6 qinq", { UDP_P, .v6 = true, .nb_vlan = 2, .outer_tpid = 0x88A8 }, CH_NONE,
+    { "ipv6 qinq",
+      { UDP_P, .v6 = true, .nb_vlan = 2, .outer_tpid = 0x88A8 },
+      CH_NONE,
       PKT_FRAME_OK },
     { "ipv6 hbh+dst", { UDP_P, .v6 = true }, CH_HBH_DST, PKT_FRAME_OK },
     { "ipv6 hbh+routing+dst", { UDP_P, .v6 = true, .nb_vlan = 1 }, CH_HBH_RT_DST, PKT_FRAME_OK },
@@ -305,21 +317,37 @@ static const struct frame_case frame_cases[] = {
     { "ipv6 no next header", { UDP_P, .v6 = true }, CH_NONEXT, PKT_FRAME_E_PROTO },
     { "ipv6 tcp", { UDP_P, .v6 = true, .nh = 6 }, CH_NONE, PKT_FRAME_E_PROTO },
     { "ipv6 icmpv6", { UDP_P, .v6 = true, .nh = 58 }, CH_NONE, PKT_FRAME_E_PROTO },
-    { "ipv6 payload length > captured", { UDP_P, .v6 = true, .ip_len_delta = 1 }, CH_NONE,
+    { "ipv6 payload length > captured",
+      { UDP_P, .v6 = true, .ip_len_delta = 1 },
+      CH_NONE,
       PKT_FRAME_E_LEN },
-    { "ipv6 payload length short by one", { UDP_P, .v6 = true, .ip_len_delta = -1 }, CH_NONE,
+    { "ipv6 payload length short by one",
+      { UDP_P, .v6 = true, .ip_len_delta = -1 },
+      CH_NONE,
       PKT_FRAME_E_LEN },
-    { "ipv6 payload length 0 (jumbo)", { UDP_P, .v6 = true, .ip_len_delta = -41 }, CH_NONE,
+    { "ipv6 payload length 0 (jumbo)",
+      { UDP_P, .v6 = true, .ip_len_delta = -41 },
+      CH_NONE,
       PKT_FRAME_E_LEN },
-    { "ipv6 udp length > payload", { UDP_P, .v6 = true, .udp_len_delta = 1 }, CH_NONE,
+    { "ipv6 udp length > payload",
+      { UDP_P, .v6 = true, .udp_len_delta = 1 },
+      CH_NONE,
       PKT_FRAME_E_LEN },
-    { "ipv6 udp length < payload", { UDP_P, .v6 = true, .udp_len_delta = -1 }, CH_NONE,
+    { "ipv6 udp length < payload",
+      { UDP_P, .v6 = true, .udp_len_delta = -1 },
+      CH_NONE,
       PKT_FRAME_E_LEN },
-    { "ipv6 udp checksum 0", { UDP_P, .v6 = true, .zero_udp_csum = true }, CH_NONE,
+    { "ipv6 udp checksum 0",
+      { UDP_P, .v6 = true, .zero_udp_csum = true },
+      CH_NONE,
       PKT_FRAME_E_CSUM },
-    { "ipv6 bad udp checksum", { UDP_P, .v6 = true, .bad_udp_csum = true }, CH_NONE,
+    { "ipv6 bad udp checksum",
+      { UDP_P, .v6 = true, .bad_udp_csum = true },
+      CH_NONE,
       PKT_FRAME_E_CSUM },
-    { "ipv6 bad udp checksum after ext", { UDP_P, .v6 = true, .bad_udp_csum = true }, CH_HBH_DST,
+    { "ipv6 bad udp checksum after ext",
+      { UDP_P, .v6 = true, .bad_udp_csum = true },
+      CH_HBH_DST,
       PKT_FRAME_E_CSUM },
     { "ipv6 version 4 in 86dd", { UDP_P, .v6 = true, .version = 4 }, CH_NONE, PKT_FRAME_E_IPHDR },
     { "ipv6 padding", { .v6 = true, .payload_len = 1, .pad = 7 }, CH_NONE, PKT_FRAME_OK },
@@ -467,17 +495,17 @@ static const uint8_t kernel_v4[] = {
     0x6e, 0x20, 0x6b, 0x65, 0x72, 0x6e, 0x65, 0x6c, 0x20, 0x66, 0x72, 0x61, 0x6d, 0x65,
 };
 static const uint8_t kernel_v6[] = {
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x86, 0xdd, 0x60, 0x00,
-    0x00, 0x00, 0x00, 0x1c, 0x11, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xbe, 0x99, 0x14, 0xe9, 0x00, 0x1c, 0x3e, 0x6c, 0x66, 0x63,
-    0x72, 0x73, 0x63, 0x61, 0x6e, 0x20, 0x6b, 0x65, 0x72, 0x6e, 0x65, 0x6c, 0x20, 0x66, 0x72, 0x61,
-    0x6d, 0x65,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x86, 0xdd,
+    0x60, 0x00, 0x00, 0x00, 0x00, 0x1c, 0x11, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xbe, 0x99,
+    0x14, 0xe9, 0x00, 0x1c, 0x3e, 0x6c, 0x66, 0x63, 0x72, 0x73, 0x63, 0x61, 0x6e, 0x20,
+    0x6b, 0x65, 0x72, 0x6e, 0x65, 0x6c, 0x20, 0x66, 0x72, 0x61, 0x6d, 0x65,
 };
 static const char kernel_payload[] = "fcrscan kernel frame";
 
-static void check_kernel_frame(const uint8_t *frame, size_t len, const char *addr,
-                               uint16_t sport, uint16_t ip_id)
+static void check_kernel_frame(const uint8_t *frame, size_t len, const char *addr, uint16_t sport,
+                               uint16_t ip_id)
 {
     struct pkt_frame_info info;
     cr_assert_eq(parse_copy(frame, len, &info), PKT_FRAME_OK);
@@ -710,8 +738,8 @@ Test(pkt_frame, build_respects_length_field_limits)
         struct pkt_frame_info in;
         cr_assert_eq(pkt_frame_parse(buf, (size_t)n, &in), PKT_FRAME_OK);
         cr_assert_eq(in.payload_len, max);
-        cr_assert_eq(pkt_frame_udp_build(buf, sizeof(buf), &s, payload, max + 1),
-                     PKT_FRAME_E_SPACE, "v6=%d", v6);
+        cr_assert_eq(pkt_frame_udp_build(buf, sizeof(buf), &s, payload, max + 1), PKT_FRAME_E_SPACE,
+                     "v6=%d", v6);
     }
 }
 
@@ -802,12 +830,12 @@ Test(pkt_frame, rejects_arp_other_than_ethernet_ipv4)
         size_t off;
         uint8_t hi, lo;
     } bad[] = {
-        { 0, 0, 6 },     /* htype IEEE 802 */
+        { 0, 0, 6 },       /* htype IEEE 802 */
         { 2, 0x86, 0xdd }, /* ptype IPv6 */
-        { 4, 8, 4 },     /* hlen 8 */
-        { 4, 6, 16 },    /* plen 16 */
-        { 6, 0, 3 },     /* RARP request */
-        { 6, 0, 0 },     /* op 0 */
+        { 4, 8, 4 },       /* hlen 8 */
+        { 4, 6, 16 },      /* plen 16 */
+        { 6, 0, 3 },       /* RARP request */
+        { 6, 0, 0 },       /* op 0 */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint8_t buf[64];
@@ -898,8 +926,7 @@ Test(pkt_frame, error_names_are_the_counter_keys)
         { -2147483647 - 1, "unknown" },
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        cr_assert_str_eq(pkt_frame_err_name(names[i].err), names[i].name, "code %d",
-                         names[i].err);
+        cr_assert_str_eq(pkt_frame_err_name(names[i].err), names[i].name, "code %d", names[i].err);
         const char *m = pkt_frame_strerror(names[i].err);
         cr_assert_not_null(m);
         cr_assert_gt(strlen(m), 1);

@@ -48,7 +48,7 @@ static struct pkt_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 
 Test(pkt_rev, builds_v4_name_exact_wire)
 {
-    static const uint8_t want[] = { 2, '1', '0', 1, '2', 1, '0', 3, '1', '9', '2', 7, 'i',
+    static const uint8_t want[] = { 2,   '1', '0', 1,   '2', 1,   '0', 3,   '1', '9', '2', 7, 'i',
                                     'n', '-', 'a', 'd', 'd', 'r', 4,   'a', 'r', 'p', 'a', 0 };
     const uint8_t addr[4] = { 192, 0, 2, 10 };
     uint8_t out[64];
@@ -97,7 +97,8 @@ Test(pkt_rev, builds_v6_name_rfc3596_example)
     struct pkt_addr a;
     cr_assert_eq(pkt_addr_parse("4321:0:1:2:3:4:567:89ab", &a), 0);
     uint8_t want[128], out[PKT_REV_V6_MAX + 8];
-    size_t wn = wire("b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa", want);
+    size_t wn =
+        wire("b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa", want);
     cr_assert_eq(wn, PKT_REV_V6_MAX);
     memset(out, 0xEE, sizeof(out));
     cr_assert_eq(pkt_rev_name_v6(a.bytes, out, sizeof(out)), PKT_REV_V6_MAX);

@@ -64,7 +64,8 @@ static enum rule rule_of(unsigned i)
 
 struct responder {
     int fd;
-    int fd_spoof; /* 127.0.0.2, same port: a source we never queried */
+    int fd_spoof;        /* 127.0.0.2, same port: a source we never queried */
+    bool lower_question; /* answer with the question lower-cased (no 0x20) */
     uint16_t port;
     _Atomic int quit;
     _Atomic uint8_t seen[NB_TARGETS];
@@ -131,6 +132,8 @@ static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out,
     if (pkt_dns_name_present(name.wire, name.len, txt, sizeof(txt)) < 0)
         return 0;
     memcpy(out, q, qend);
+    if (r->lower_question)
+        pkt_dns_name_lower(out + 12, name.len);
     out[2] = 0x80 | (q[2] & 0x01); /* QR, RD echoed */
     out[3] = 0x80;                 /* RA */
     out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;

@@ -65,3 +65,46 @@ Test(scan, max_runtime_stops_and_reports_interrupted, .timeout = 60)
     free(cfg);
     free(res);
 }
+
+static void run_0x20(bool lower_question, struct scan_result *res, struct collect *c)
+{
+    struct responder *resp = calloc(1, sizeof(*resp));
+    struct scan_config *cfg = calloc(1, sizeof(*cfg));
+    cr_assert(resp && cfg);
+    cr_assert(responder_start(resp));
+    resp->lower_question = lower_question;
+    config(cfg, c, resp->port, 256);
+    cfg->use_0x20 = true;
+    int rc = scan_run(cfg, res);
+    responder_stop(resp);
+    cr_assert_eq(rc, 0, "scan_run: %s", res->error);
+    cr_assert_eq(res->end, SCAN_END_DONE);
+    free(resp);
+    free(cfg);
+}
+
+Test(scan, with_0x20_case_echoed_every_answer_counts, .timeout = 120)
+{
+    struct collect *c = calloc(1, sizeof(*c));
+    struct scan_result *res = calloc(1, sizeof(*res));
+    cr_assert(c && res);
+    run_0x20(false, res, c);
+    cr_assert_eq(scenario_wrong_rows(c, true), 0);
+    cr_assert_eq(res->totals.dropped[STATS_DROP_CASE], 0);
+    free(c);
+    free(res);
+}
+
+Test(scan, with_0x20_a_lowercasing_resolver_is_detected_not_trusted, .timeout = 120)
+{
+    struct collect *c = calloc(1, sizeof(*c));
+    struct scan_result *res = calloc(1, sizeof(*res));
+    cr_assert(c && res);
+    run_0x20(true, res, c);
+    /* Answers whose case was not echoed were dropped, the resolver was then
+     * checked without case, and every row is still right (M05). */
+    cr_assert_gt(res->totals.dropped[STATS_DROP_CASE], 0);
+    cr_assert_eq(scenario_wrong_rows(c, true), 0);
+    free(c);
+    free(res);
+}
