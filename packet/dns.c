@@ -116,9 +116,9 @@ static const char *const err_msgs[PKT_DNS_E_COUNT] = {
 };
 
 static const char *const err_names[PKT_DNS_E_COUNT] = {
-    "ok",      "short",     "not_response", "opcode", "question", "counts",
-    "pointer", "labeltype", "name_len",     "overrun", "rdlen",   "rdata",
-    "opt",     "cname_loop", "too_many_rrs", "space",  "invalid",
+    "ok",      "short",      "not_response", "opcode",  "question", "counts",
+    "pointer", "labeltype",  "name_len",     "overrun", "rdlen",    "rdata",
+    "opt",     "cname_loop", "too_many_rrs", "space",   "invalid",
 };
 
 const char *pkt_dns_strerror(int err)
@@ -142,9 +142,9 @@ const char *pkt_dns_err_name(int err)
  * and the TSIG/TKEY meanings of 17-23 do not apply to our unsigned queries.
  */
 static const char *const rcode_names[] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-    "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPE",  "RCODE12", "RCODE13", "RCODE14",  "RCODE15",
-    "BADVERS",
+    "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPE",
+    "RCODE12",  "RCODE13", "RCODE14",  "RCODE15",  "BADVERS",
 };
 
 const char *pkt_dns_rcode_name(unsigned rcode)
@@ -367,10 +367,12 @@ int pkt_dns_query_build(uint8_t *buf, size_t cap, const struct pkt_dns_query *q)
     wr16(p, q->qtype);
     wr16(p + 2, PKT_DNS_CLASS_IN);
     if (q->edns) {
-        /* RFC 6891 §6.1.2: root owner, CLASS = UDP payload size, TTL 0, no options. */
-        static const uint8_t opt[OPT_LEN] = { 0, 0, PKT_DNS_TYPE_OPT, PKT_DNS_EDNS_BUFSIZE >> 8,
-                                              PKT_DNS_EDNS_BUFSIZE & 0xFF, 0, 0, 0, 0, 0, 0 };
-        memcpy(p + 4, opt, OPT_LEN);
+        /* RFC 6891 §6.1.2: root owner, TYPE OPT, CLASS = UDP payload size, TTL 0, no RDATA. */
+        uint8_t *o = p + 4;
+        o[0] = 0;
+        wr16(o + 1, PKT_DNS_TYPE_OPT);
+        wr16(o + 3, PKT_DNS_EDNS_BUFSIZE);
+        memset(o + 5, 0, 6);
     }
     return (int)need;
 }
@@ -587,8 +589,7 @@ static bool owner_is(const struct walk_ctx *c, const struct an_rr *rr,
  * cur by the DNAME target (RFC 6672 §2.2). Returns 1 when rewritten, 0 when
  * the DNAME does not apply, or a negative code.
  */
-static int dname_apply(const struct walk_ctx *c, const struct an_rr *rr,
-                       struct pkt_dns_name *cur)
+static int dname_apply(const struct walk_ctx *c, const struct an_rr *rr, struct pkt_dns_name *cur)
 {
     uint8_t owner[PKT_DNS_NAME_MAX];
     uint8_t target[PKT_DNS_NAME_MAX];
@@ -604,8 +605,7 @@ static int dname_apply(const struct walk_ctx *c, const struct an_rr *rr,
         s += (size_t)cur->wire[s] + 1;
     if (s != cur->len - owner_len || !ci_equal(cur->wire + s, owner, owner_len))
         return 0;
-    if (name_walk(c, rr->rdata, (size_t)rr->rdata + rr->rdlen, &end, target, &target_len) !=
-        W_OK)
+    if (name_walk(c, rr->rdata, (size_t)rr->rdata + rr->rdlen, &end, target, &target_len) != W_OK)
         return PKT_DNS_E_RDATA;
     if (s + target_len > PKT_DNS_NAME_MAX)
         return PKT_DNS_E_NAMELEN; /* RFC 6672 §2.2: would be YXDOMAIN */
@@ -741,8 +741,9 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
      * header, so a valid question name is flat: one pass validates it, notes
      * where its labels start (for qname_suffix_at) and it is copied in one go.
      */
-    struct walk_ctx c = { .wire = wire, .len = len, .qname = NULL, .qname_len = 0,
-                          .qlabels = { 0 } };
+    struct walk_ctx c = {
+        .wire = wire, .len = len, .qname = NULL, .qname_len = 0, .qlabels = { 0 }
+    };
     size_t pos = PKT_DNS_HDR_LEN;
     for (;;) {
         if (pos >= len)
@@ -810,16 +811,25 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
 
     /* Pass 1: validate every record, note the answer RRs that may matter. */
     for (size_t i = 0; i < nb_total; i++) {
-        enum section sec = i < out->nb_an ? SEC_AN
+        enum section sec = i < out->nb_an                        ? SEC_AN
                            : i < (size_t)out->nb_an + out->nb_ns ? SEC_NS
                                                                  : SEC_AR;
         size_t owner = pos;
         size_t owner_len;
-        wr = name_walk(&c, pos, len, &pos, NULL, &owner_len);
-        if (wr != W_OK) {
-            if (out->tc && (wr == W_CUT || wr == W_PTRCUT))
-                break;
-            return walk_err(wr, PKT_DNS_E_OVERRUN, PKT_DNS_E_POINTER);
+        /* The two usual owners, C0 0C (the qname) and the root (OPT), inline. */
+        if (len - pos >= 2 && wire[pos] == 0xC0 && wire[pos + 1] == PKT_DNS_HDR_LEN) {
+            owner_len = qlen;
+            pos += 2;
+        } else if (pos < len && wire[pos] == 0) {
+            owner_len = 1;
+            pos++;
+        } else {
+            wr = name_walk(&c, pos, len, &pos, NULL, &owner_len);
+            if (wr != W_OK) {
+                if (out->tc && (wr == W_CUT || wr == W_PTRCUT))
+                    break;
+                return walk_err(wr, PKT_DNS_E_OVERRUN, PKT_DNS_E_POINTER);
+            }
         }
         if (len - pos < RR_FIXED) {
             if (out->tc)
@@ -898,8 +908,7 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
                 continue;
             struct pkt_dns_name *nm = &out->ptr[out->nb_ptr];
             size_t end, n;
-            if (name_walk(&c, rr->rdata, (size_t)rr->rdata + rr->rdlen, &end, nm->wire, &n) !=
-                W_OK)
+            if (name_walk(&c, rr->rdata, (size_t)rr->rdata + rr->rdlen, &end, nm->wire, &n) != W_OK)
                 return PKT_DNS_E_RDATA; /* validated in pass 1: cannot happen */
             nm->len = (uint8_t)n;
             out->nb_ptr++;

@@ -543,8 +543,9 @@ static void hook_tick(void *ctx, uint64_t now_ns, const struct stats_counters *s
 {
     struct run *r = ctx;
     if (r->sink_error == 0) {
+        /* 1 means a frame was closed; only negative values are errors. */
         int rc = stats_sink_tick(r->sink, now_ns);
-        if (rc != 0) {
+        if (rc < 0) {
             r->sink_error = rc;
             fprintf(stderr, "fcrscan: %s\n", stats_sink_error(r->sink));
         }

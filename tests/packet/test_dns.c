@@ -88,6 +88,7 @@ static size_t m_name(struct msg *m, const char *text)
 #define FLAG_TC    0x0200u
 #define QNAME      "4.3.2.1.in-addr.arpa"
 #define QEND       (12 + 22 + 4) /* end of the question for QNAME */
+#define REV6       "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
 
 static void m_header(struct msg *m, unsigned flags, unsigned qd, unsigned an, unsigned ns,
                      unsigned ar)
@@ -168,8 +169,8 @@ static const char *present(const struct pkt_dns_name *nm, char *buf)
     return buf;
 }
 
-#define assert_err(got, want, what)                                                               \
-    cr_assert_eq((got), (want), "%s: got %s (%d), want %s (%d)", (what), pkt_dns_err_name(got),   \
+#define assert_err(got, want, what)                                                             \
+    cr_assert_eq((got), (want), "%s: got %s (%d), want %s (%d)", (what), pkt_dns_err_name(got), \
                  (got), pkt_dns_err_name(want), (want))
 
 /* ---- P01 P02 P03: header, question, counts -------------------------------- */
@@ -799,10 +800,9 @@ Test(pkt_dns, limits_cname_chain_and_rejects_loops)
         bool loop;
         int err;
     } cases[] = {
-        { 1, false, PKT_DNS_OK },           { 8, false, PKT_DNS_OK },
-        { 9, false, PKT_DNS_E_CHAIN },      { 20, false, PKT_DNS_E_CHAIN },
-        { 2, true, PKT_DNS_E_CHAIN }, /* A -> B -> A */
-        { 1, true, PKT_DNS_E_CHAIN }, /* A -> A */
+        { 1, false, PKT_DNS_OK },       { 8, false, PKT_DNS_OK },     { 9, false, PKT_DNS_E_CHAIN },
+        { 20, false, PKT_DNS_E_CHAIN }, { 2, true, PKT_DNS_E_CHAIN }, /* A -> B -> A */
+        { 1, true, PKT_DNS_E_CHAIN },                                 /* A -> A */
     };
     struct msg m;
     char buf[PKT_DNS_PRESENT_MAX];
@@ -896,8 +896,8 @@ Test(pkt_dns, rejects_dname_loop)
 
 static const uint8_t ROOT[1] = { 0 };
 
-static void m_opt(struct msg *m, const uint8_t *owner, size_t owner_len, unsigned udp,
-                  uint32_t ttl, const void *rd, size_t rdlen)
+static void m_opt(struct msg *m, const uint8_t *owner, size_t owner_len, unsigned udp, uint32_t ttl,
+                  const void *rd, size_t rdlen)
 {
     m_raw(m, owner, owner_len);
     m_u16(m, PKT_DNS_TYPE_OPT);
@@ -1141,10 +1141,9 @@ Test(pkt_dns, rejects_bad_text_names)
         const char *text;
         int err;
     } cases[] = {
-        { "", PKT_DNS_E_INVAL },         { "a..b", PKT_DNS_E_INVAL },
-        { ".a", PKT_DNS_E_INVAL },       { "..", PKT_DNS_E_INVAL },
-        { "a\\", PKT_DNS_E_INVAL },      { "\\256", PKT_DNS_E_INVAL },
-        { "\\12", PKT_DNS_E_INVAL },     { "\\1a2", PKT_DNS_E_INVAL },
+        { "", PKT_DNS_E_INVAL },     { "a..b", PKT_DNS_E_INVAL },  { ".a", PKT_DNS_E_INVAL },
+        { "..", PKT_DNS_E_INVAL },   { "a\\", PKT_DNS_E_INVAL },   { "\\256", PKT_DNS_E_INVAL },
+        { "\\12", PKT_DNS_E_INVAL }, { "\\1a2", PKT_DNS_E_INVAL },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint8_t out[PKT_DNS_NAME_MAX];
@@ -1253,10 +1252,10 @@ Test(pkt_dns, builds_exact_query_bytes)
     uint8_t buf[PKT_DNS_QUERY_MAX];
     int n = pkt_dns_query_build(buf, sizeof(buf), &q);
     static const uint8_t want[] = {
-        0xBE, 0xEF, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1,                         /* header */
-        1, '4', 1, '3', 1, '2', 1, '1', 7, 'i', 'n', '-', 'a', 'd', 'd', 'r', /* qname */
-        4, 'a', 'r', 'p', 'a', 0, 0, 12, 0, 1,                                  /* PTR IN */
-        0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0,                                 /* OPT */
+        0xBE, 0xEF, 0x01, 0x00, 0,    1,   0, 0,   0, 0,   0,   1, /* header */
+        1,    '4',  1,    '3',  1,    '2', 1, '1', 7, 'i', 'n', '-', 'a', 'd', 'd', 'r', /* qname */
+        4,    'a',  'r',  'p',  'a',  0,   0, 12,  0, 1,      /* PTR IN */
+        0,    0,    41,   0x04, 0xD0, 0,   0, 0,   0, 0,   0, /* OPT */
     };
     cr_assert_eq(n, (int)sizeof(want));
     cr_assert_eq(memcmp(buf, want, sizeof(want)), 0);
@@ -1300,9 +1299,7 @@ Test(pkt_dns, rejects_bad_query_arguments)
 
 Test(pkt_dns, round_trips_queries_through_the_parser)
 {
-    static const char *names[] = { QNAME, "Mail.Example.Net", ".",
-                                   "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0."
-                                   "0.2.ip6.arpa" };
+    static const char *names[] = { QNAME, "Mail.Example.Net", ".", REV6 };
     static const uint16_t types[] = { PKT_DNS_TYPE_PTR, PKT_DNS_TYPE_A, PKT_DNS_TYPE_AAAA };
     static const uint64_t bits[] = { 0, 0x5555555555555555ull, ~0ull };
     for (size_t ni = 0; ni < sizeof(names) / sizeof(names[0]); ni++)
@@ -1336,8 +1333,7 @@ Test(pkt_dns, round_trips_queries_through_the_parser)
                               "0x20 case kept: %s", names[ni]);
                     cr_assert(pkt_dns_name_equal(R.qname.wire, R.qname.len, orig, ql));
                     if (bits[bi] == ~0ull && ni == 1)
-                        cr_assert_not(
-                            pkt_dns_name_equal_case(R.qname.wire, R.qname.len, orig, ql));
+                        cr_assert_not(pkt_dns_name_equal_case(R.qname.wire, R.qname.len, orig, ql));
                 }
 }
 
@@ -1449,9 +1445,9 @@ Test(pkt_dns, names_rcodes)
 Test(pkt_dns, names_every_error_distinctly)
 {
     static const char *want[PKT_DNS_E_COUNT] = {
-        "ok",      "short",     "not_response", "opcode",  "question", "counts",
-        "pointer", "labeltype", "name_len",     "overrun", "rdlen",    "rdata",
-        "opt",     "cname_loop", "too_many_rrs", "space",  "invalid",
+        "ok",      "short",      "not_response", "opcode",  "question", "counts",
+        "pointer", "labeltype",  "name_len",     "overrun", "rdlen",    "rdata",
+        "opt",     "cname_loop", "too_many_rrs", "space",   "invalid",
     };
     for (int i = 0; i < PKT_DNS_E_COUNT; i++) {
         cr_assert_str_eq(pkt_dns_err_name(-i), want[i]);
@@ -1467,10 +1463,16 @@ Test(pkt_dns, names_every_error_distinctly)
 
 /* ---- golden replies from NSD and Unbound -------------------------------------- */
 
+/*
+ * What each recorded reply must parse to. Fields left out are 0/false/NULL;
+ * target NULL means "same as qname" (no chain); from Unbound, RD and RA are
+ * set, from NSD neither. The order is record-golden's CASES order: reply i
+ * carries ID 0x4000 + i.
+ */
 struct golden {
     const char *file;
     unsigned rcode;
-    bool tc, aa, has_opt;
+    bool tc, aa, no_opt;
     uint16_t qtype;
     const char *qname;
     unsigned hops;
@@ -1487,60 +1489,139 @@ struct golden {
 #define REV66 "66.2.0.192.in-addr.arpa"
 #define T66   "66.64/26.2.0.192.in-addr.arpa"
 #define REV99 "99.2.0.192.in-addr.arpa"
-#define REV6  "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
 #define H10   "host10.fcr.test"
+#define ADDR  "192.0.2.10"
 
 static const struct golden goldens[] = {
-    /* file, rcode, tc, aa, opt, qtype, qname, hops, dname, target, ptrs, addrs, soa */
-    { "nsd-ptr", 0, 0, 1, 1, 12, REV10, 0, 0, REV10, 1, { H10 }, 0, { 0 }, 0 },
-    { "nsd-ptr-noedns", 0, 0, 1, 0, 12, REV10, 0, 0, REV10, 1, { H10 }, 0, { 0 }, 0 },
-    { "nsd-ptr-0x20", 0, 0, 1, 1, 12, REV10, 0, 0, REV10, 1, { H10 }, 0, { 0 }, 0 },
-    { "nsd-ptr-multi", 0, 0, 1, 1, 12, "11.2.0.192.in-addr.arpa", 0, 0,
-      "11.2.0.192.in-addr.arpa", 2, { "mail.fcr.test", "old.fcr.test" }, 0, { 0 }, 0 },
-    { "nsd-ptr-escape", 0, 0, 1, 1, 12, "12.2.0.192.in-addr.arpa", 0, 0,
-      "12.2.0.192.in-addr.arpa", 1, { "weird\\032name\\034\\044\\059\\092\\..fcr.test" }, 0,
-      { 0 }, 0 },
-    { "nsd-ptr-upper", 0, 0, 1, 1, 12, "13.2.0.192.in-addr.arpa", 0, 0,
-      "13.2.0.192.in-addr.arpa", 1, { "upper.fcr.test" }, 0, { 0 }, 0 },
-    { "nsd-ptr-many", 0, 0, 1, 1, 12, "20.2.0.192.in-addr.arpa", 0, 0,
-      "20.2.0.192.in-addr.arpa", 40, { "h00.fcr.test", "h01.fcr.test", "h02.fcr.test" }, 0,
-      { 0 }, 0 },
-    { "nsd-ptr-2317", 0, 0, 1, 1, 12, REV66, 1, 0, T66, 1, { "host66.fcr.test" }, 0, { 0 }, 0 },
-    { "nsd-ptr-v6", 0, 0, 1, 1, 12, REV6, 0, 0, REV6, 1, { H10 }, 0, { 0 }, 0 },
-    { "nsd-nxdomain", 3, 0, 1, 1, 12, REV99, 0, 0, REV99, 0, { 0 }, 0, { 0 }, 1 },
-    { "nsd-a", 0, 0, 1, 1, 1, H10, 0, 0, H10, 0, { 0 }, 1, { "192.0.2.10" }, 0 },
-    { "nsd-aaaa", 0, 0, 1, 1, 28, H10, 0, 0, H10, 0, { 0 }, 1, { "2001:db8::10" }, 0 },
-    { "nsd-a-cname", 0, 0, 1, 1, 1, "www.fcr.test", 1, 0, H10, 0, { 0 }, 1, { "192.0.2.10" },
-      0 },
-    { "nsd-a-chain", 0, 0, 1, 1, 1, "c1.fcr.test", 3, 0, H10, 0, { 0 }, 1, { "192.0.2.10" }, 0 },
-    { "nsd-a-dname", 0, 0, 1, 1, 1, "host10.alias.fcr.test", 1, 1, H10, 0, { 0 }, 1,
-      { "192.0.2.10" }, 0 },
-    { "nsd-nodata", 0, 0, 1, 1, 28, "v4only.fcr.test", 0, 0, "v4only.fcr.test", 0, { 0 }, 0,
-      { 0 }, 1 },
-    { "nsd-refused", 5, 0, 0, 1, 1, "example.invalid", 0, 0, "example.invalid", 0, { 0 }, 0,
-      { 0 }, 0 },
-    { "nsd-big-udp", 0, 1, 1, 1, 1, "big.fcr.test", 0, 0, "big.fcr.test", 0, { 0 }, 0, { 0 }, 0 },
-    { "nsd-big-tcp", 0, 0, 1, 1, 1, "big.fcr.test", 0, 0, "big.fcr.test", 0, { 0 }, 100,
-      { "192.0.2.100", "192.0.2.101" }, 0 },
-    { "unbound-ptr", 0, 0, 0, 1, 12, REV10, 0, 0, REV10, 1, { H10 }, 0, { 0 }, 0 },
-    { "unbound-ptr-2317", 0, 0, 0, 1, 12, REV66, 1, 0, T66, 1, { "host66.fcr.test" }, 0, { 0 },
-      0 },
-    { "unbound-ptr-v6", 0, 0, 0, 1, 12, REV6, 0, 0, REV6, 1, { H10 }, 0, { 0 }, 0 },
-    { "unbound-nxdomain", 3, 0, 0, 1, 12, REV99, 0, 0, REV99, 0, { 0 }, 0, { 0 }, 1 },
-    { "unbound-a-cname", 0, 0, 0, 1, 1, "www.fcr.test", 1, 0, H10, 0, { 0 }, 1, { "192.0.2.10" },
-      0 },
-    { "unbound-a-dname", 0, 0, 0, 1, 1, "host10.alias.fcr.test", 1, 1, H10, 0, { 0 }, 1,
-      { "192.0.2.10" }, 0 },
-    { "unbound-aaaa", 0, 0, 0, 1, 28, H10, 0, 0, H10, 0, { 0 }, 1, { "2001:db8::10" }, 0 },
-    { "unbound-nodata", 0, 0, 0, 1, 28, "v4only.fcr.test", 0, 0, "v4only.fcr.test", 0, { 0 },
-      0, { 0 }, 1 },
-    { "unbound-servfail", 2, 0, 0, 1, 1, "x.lame.test", 0, 0, "x.lame.test", 0, { 0 }, 0, { 0 },
-      0 },
-    { "unbound-big-udp", 0, 1, 0, 0, 1, "big.fcr.test", 0, 0, "big.fcr.test", 0, { 0 }, 0, { 0 },
-      0 },
-    /* Unbound rotates RRsets: the order is checked separately. */
-    { "unbound-big-tcp", 0, 0, 0, 1, 1, "big.fcr.test", 0, 0, "big.fcr.test", 0, { 0 }, 100,
-      { 0 }, 0 },
+    { .file = "nsd-ptr", .aa = 1, .qtype = 12, .qname = REV10, .nb_ptr_total = 1, .ptr = { H10 } },
+    { .file = "nsd-ptr-noedns",
+      .aa = 1,
+      .no_opt = 1,
+      .qtype = 12,
+      .qname = REV10,
+      .nb_ptr_total = 1,
+      .ptr = { H10 } },
+    { .file = "nsd-ptr-0x20",
+      .aa = 1,
+      .qtype = 12,
+      .qname = REV10,
+      .nb_ptr_total = 1,
+      .ptr = { H10 } },
+    { .file = "nsd-ptr-multi",
+      .aa = 1,
+      .qtype = 12,
+      .qname = "11.2.0.192.in-addr.arpa",
+      .nb_ptr_total = 2,
+      .ptr = { "mail.fcr.test", "old.fcr.test" } },
+    { .file = "nsd-ptr-escape",
+      .aa = 1,
+      .qtype = 12,
+      .qname = "12.2.0.192.in-addr.arpa",
+      .nb_ptr_total = 1,
+      .ptr = { "weird\\032name\\034\\044\\059\\092\\..fcr.test" } },
+    { .file = "nsd-ptr-upper",
+      .aa = 1,
+      .qtype = 12,
+      .qname = "13.2.0.192.in-addr.arpa",
+      .nb_ptr_total = 1,
+      .ptr = { "upper.fcr.test" } },
+    { .file = "nsd-ptr-many",
+      .aa = 1,
+      .qtype = 12,
+      .qname = "20.2.0.192.in-addr.arpa",
+      .nb_ptr_total = 40,
+      .ptr = { "h00.fcr.test", "h01.fcr.test", "h02.fcr.test" } },
+    { .file = "nsd-ptr-2317",
+      .aa = 1,
+      .qtype = 12,
+      .qname = REV66,
+      .hops = 1,
+      .target = T66,
+      .nb_ptr_total = 1,
+      .ptr = { "host66.fcr.test" } },
+    { .file = "nsd-ptr-v6",
+      .aa = 1,
+      .qtype = 12,
+      .qname = REV6,
+      .nb_ptr_total = 1,
+      .ptr = { H10 } },
+    { .file = "nsd-nxdomain", .rcode = 3, .aa = 1, .qtype = 12, .qname = REV99, .has_soa = 1 },
+    { .file = "nsd-a", .aa = 1, .qtype = 1, .qname = H10, .nb_addr_total = 1, .addr = { ADDR } },
+    { .file = "nsd-aaaa",
+      .aa = 1,
+      .qtype = 28,
+      .qname = H10,
+      .nb_addr_total = 1,
+      .addr = { "2001:db8::10" } },
+    { .file = "nsd-a-cname",
+      .aa = 1,
+      .qtype = 1,
+      .qname = "www.fcr.test",
+      .hops = 1,
+      .target = H10,
+      .nb_addr_total = 1,
+      .addr = { ADDR } },
+    { .file = "nsd-a-chain",
+      .aa = 1,
+      .qtype = 1,
+      .qname = "c1.fcr.test",
+      .hops = 3,
+      .target = H10,
+      .nb_addr_total = 1,
+      .addr = { ADDR } },
+    { .file = "nsd-a-dname",
+      .aa = 1,
+      .qtype = 1,
+      .qname = "host10.alias.fcr.test",
+      .hops = 1,
+      .dname = 1,
+      .target = H10,
+      .nb_addr_total = 1,
+      .addr = { ADDR } },
+    { .file = "nsd-nodata", .aa = 1, .qtype = 28, .qname = "v4only.fcr.test", .has_soa = 1 },
+    { .file = "nsd-refused", .rcode = 5, .qtype = 1, .qname = "example.invalid" },
+    { .file = "nsd-big-udp", .tc = 1, .aa = 1, .qtype = 1, .qname = "big.fcr.test" },
+    { .file = "nsd-big-tcp",
+      .aa = 1,
+      .qtype = 1,
+      .qname = "big.fcr.test",
+      .nb_addr_total = 100,
+      .addr = { "192.0.2.100", "192.0.2.101" } },
+    { .file = "unbound-ptr", .qtype = 12, .qname = REV10, .nb_ptr_total = 1, .ptr = { H10 } },
+    { .file = "unbound-ptr-2317",
+      .qtype = 12,
+      .qname = REV66,
+      .hops = 1,
+      .target = T66,
+      .nb_ptr_total = 1,
+      .ptr = { "host66.fcr.test" } },
+    { .file = "unbound-ptr-v6", .qtype = 12, .qname = REV6, .nb_ptr_total = 1, .ptr = { H10 } },
+    { .file = "unbound-nxdomain", .rcode = 3, .qtype = 12, .qname = REV99, .has_soa = 1 },
+    { .file = "unbound-a-cname",
+      .qtype = 1,
+      .qname = "www.fcr.test",
+      .hops = 1,
+      .target = H10,
+      .nb_addr_total = 1,
+      .addr = { ADDR } },
+    { .file = "unbound-a-dname",
+      .qtype = 1,
+      .qname = "host10.alias.fcr.test",
+      .hops = 1,
+      .dname = 1,
+      .target = H10,
+      .nb_addr_total = 1,
+      .addr = { ADDR } },
+    { .file = "unbound-aaaa",
+      .qtype = 28,
+      .qname = H10,
+      .nb_addr_total = 1,
+      .addr = { "2001:db8::10" } },
+    { .file = "unbound-nodata", .qtype = 28, .qname = "v4only.fcr.test", .has_soa = 1 },
+    { .file = "unbound-servfail", .rcode = 2, .qtype = 1, .qname = "x.lame.test" },
+    { .file = "unbound-big-udp", .tc = 1, .no_opt = 1, .qtype = 1, .qname = "big.fcr.test" },
+    /* Unbound rotates RRsets: the order is checked in keeps_golden_rrset_order. */
+    { .file = "unbound-big-tcp", .qtype = 1, .qname = "big.fcr.test", .nb_addr_total = 100 },
 };
 
 static size_t load_golden(const char *name, uint8_t *buf, size_t cap)
@@ -1571,8 +1652,8 @@ Test(pkt_dns, parses_golden_replies_exactly)
         cr_assert_eq(R.aa, g->aa, "%s: aa", g->file);
         cr_assert_eq(R.ra, from_unbound, "%s: ra", g->file);
         cr_assert_eq(R.rd, from_unbound, "%s: rd", g->file);
-        cr_assert_eq(R.has_opt, g->has_opt, "%s: has_opt", g->file);
-        if (g->has_opt) {
+        cr_assert_eq(R.has_opt, !g->no_opt, "%s: has_opt", g->file);
+        if (!g->no_opt) {
             cr_assert_eq(R.opt_udp_size, 1232, "%s: udp %u", g->file, R.opt_udp_size);
             cr_assert_eq(R.opt_version, 0);
         }
@@ -1581,7 +1662,8 @@ Test(pkt_dns, parses_golden_replies_exactly)
         cr_assert_str_eq(present(&R.qname, txt), g->qname, "%s: qname", g->file);
         cr_assert_eq(R.nb_hops, g->hops, "%s: hops %u", g->file, R.nb_hops);
         cr_assert_eq(R.saw_dname, g->dname, "%s: dname", g->file);
-        cr_assert_str_eq(present(&R.target, txt), g->target, "%s: target", g->file);
+        cr_assert_str_eq(present(&R.target, txt), g->target ? g->target : g->qname, "%s: target",
+                         g->file);
         cr_assert_eq(R.nb_ptr_total, g->nb_ptr_total, "%s: ptr total", g->file);
         cr_assert_eq(R.nb_ptr, g->nb_ptr_total < 32 ? g->nb_ptr_total : 32, "%s", g->file);
         for (size_t k = 0; k < 3 && g->ptr[k]; k++)
@@ -1652,8 +1734,8 @@ Test(pkt_dns, survives_every_cut_of_golden_replies)
         size_t n = load_golden(goldens[i].file, buf, sizeof(buf));
         for (size_t cut = 0; cut < n; cut++) {
             int err = parse_bytes(buf, cut, &R);
-            cr_assert(err <= 0 && err > -PKT_DNS_E_COUNT, "%s cut %zu: %d", goldens[i].file,
-                      cut, err);
+            cr_assert(err <= 0 && err > -PKT_DNS_E_COUNT, "%s cut %zu: %d", goldens[i].file, cut,
+                      err);
             if (cut < 12)
                 assert_err(err, PKT_DNS_E_SHORT, goldens[i].file);
             else if (!goldens[i].tc)
