@@ -399,7 +399,6 @@ struct walk_ctx {
     size_t len;
     const uint8_t *qname; /* the validated question name, NULL while parsing it */
     size_t qname_len;     /* 0 while parsing it */
-    uint64_t qlabels[4];  /* bit i: a label (or the root) of the qname starts at i */
 };
 
 /*
@@ -410,7 +409,12 @@ struct walk_ctx {
 static inline bool qname_suffix_at(const struct walk_ctx *c, size_t t)
 {
     size_t i = t - PKT_DNS_HDR_LEN; /* t >= 12 is checked first by every caller */
-    return i < c->qname_len && (c->qlabels[i >> 6] >> (i & 63u) & 1u) != 0;
+    if (i >= c->qname_len)
+        return false;
+    size_t j = 0;
+    while (j < i)
+        j += (size_t)c->qname[j] + 1; /* stops at the root: qname[qname_len - 1] */
+    return j == i;
 }
 
 /*
@@ -564,7 +568,10 @@ struct an_rr {
     uint16_t rdlen;
     uint16_t type;
     uint8_t owner_len; /* decompressed, filters most comparisons */
+    uint8_t slot;      /* PTR already decompressed into out->ptr[slot], or NO_SLOT */
 };
+
+#define NO_SLOT 0xFFu
 
 enum section { SEC_AN, SEC_NS, SEC_AR };
 
@@ -738,19 +745,15 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
 
     /*
      * Question: whole even when TC=1. A pointer here could only hit the
-     * header, so a valid question name is flat: one pass validates it, notes
-     * where its labels start (for qname_suffix_at) and it is copied in one go.
+     * header, so a valid question name is flat: one pass validates it and it
+     * is copied in one go.
      */
-    struct walk_ctx c = {
-        .wire = wire, .len = len, .qname = NULL, .qname_len = 0, .qlabels = { 0 }
-    };
+    struct walk_ctx c = { .wire = wire, .len = len, .qname = NULL, .qname_len = 0 };
     size_t pos = PKT_DNS_HDR_LEN;
     for (;;) {
         if (pos >= len)
             return PKT_DNS_E_SHORT;
         unsigned b = wire[pos];
-        size_t i = pos - PKT_DNS_HDR_LEN;
-        c.qlabels[i >> 6] |= 1ull << (i & 63u);
         if (b == 0)
             break;
         if (b > PKT_DNS_LABEL_MAX)
@@ -807,6 +810,7 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
     bool want_chain = qtype != PKT_DNS_TYPE_CNAME;
     struct an_rr rrs[PKT_DNS_RR_MAX];
     unsigned nb_rr = 0;
+    unsigned nb_slots = 0;
     bool any_chain = false;
 
     /* Pass 1: validate every record, note the answer RRs that may matter. */
@@ -863,11 +867,32 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
             ext_rcode = ttl >> 24;
             out->opt_version = (uint8_t)(ttl >> 16);
         }
-        int err = rdata_check(&c, type, rclass, rd, rdlen, sec, out);
-        if (err != PKT_DNS_OK)
-            return err;
+        bool answer = sec == SEC_AN && rclass == PKT_DNS_CLASS_IN;
+        uint8_t slot = NO_SLOT;
+        if (answer && want_ptr && type == PKT_DNS_TYPE_PTR) {
+            /*
+             * An answer PTR of a PTR query is validated and decompressed in
+             * the same walk, into the next free out->ptr slot: most will be
+             * kept, and pass 2 then only moves the ones owned by the target.
+             */
+            size_t end, n;
+            uint8_t *dst = nb_slots < PKT_DNS_PTR_MAX ? out->ptr[nb_slots].wire : NULL;
+            wr = name_walk(&c, rd, rd + rdlen, &end, dst, &n);
+            if (wr != W_OK)
+                return walk_err(wr, PKT_DNS_E_RDATA, PKT_DNS_E_RDATA);
+            if (end != rd + rdlen)
+                return PKT_DNS_E_RDATA;
+            if (dst != NULL) {
+                out->ptr[nb_slots].len = (uint8_t)n;
+                slot = (uint8_t)nb_slots++;
+            }
+        } else {
+            int err = rdata_check(&c, type, rclass, rd, rdlen, sec, out);
+            if (err != PKT_DNS_OK)
+                return err;
+        }
 
-        if (sec != SEC_AN || rclass != PKT_DNS_CLASS_IN)
+        if (!answer)
             continue;
         bool keep;
         if (type == PKT_DNS_TYPE_CNAME || type == PKT_DNS_TYPE_DNAME) {
@@ -882,6 +907,7 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
             rrs[nb_rr].rdlen = (uint16_t)rdlen;
             rrs[nb_rr].type = type;
             rrs[nb_rr].owner_len = (uint8_t)owner_len;
+            rrs[nb_rr].slot = slot;
             nb_rr++;
         }
     }
@@ -907,10 +933,20 @@ int pkt_dns_reply_parse(const uint8_t *wire, size_t len, struct pkt_dns_reply *o
             if (out->nb_ptr == PKT_DNS_PTR_MAX)
                 continue;
             struct pkt_dns_name *nm = &out->ptr[out->nb_ptr];
-            size_t end, n;
-            if (name_walk(&c, rr->rdata, (size_t)rr->rdata + rr->rdlen, &end, nm->wire, &n) != W_OK)
-                return PKT_DNS_E_RDATA; /* validated in pass 1: cannot happen */
-            nm->len = (uint8_t)n;
+            if (rr->slot != NO_SLOT) {
+                /* Slots only move down: later RRs have higher slots than nb_ptr. */
+                if (rr->slot != out->nb_ptr) {
+                    const struct pkt_dns_name *from = &out->ptr[rr->slot];
+                    nm->len = from->len;
+                    memcpy(nm->wire, from->wire, from->len);
+                }
+            } else {
+                size_t end, n;
+                if (name_walk(&c, rr->rdata, (size_t)rr->rdata + rr->rdlen, &end, nm->wire, &n) !=
+                    W_OK)
+                    return PKT_DNS_E_RDATA; /* validated in pass 1: cannot happen */
+                nm->len = (uint8_t)n;
+            }
             out->nb_ptr++;
         } else {
             out->nb_addr_total++;

@@ -131,7 +131,8 @@ unsigned pkt_dns_name_labels(const uint8_t *wire, size_t len);
  * Presentation form (RFC 1035 §5.1) into out[0..cap): lower case, no final
  * dot, the root as "."; an octet outside 0x21-0x7E and each of " \ ( ) ; ,
  * becomes \DDD, a '.' inside a label becomes "\.". cap >= PKT_DNS_PRESENT_MAX
- * always suffices. Returns strlen(out), or PKT_DNS_E_SPACE (out is then "").
+ * always suffices. Returns strlen(out), or PKT_DNS_E_SPACE (out is then ""),
+ * or PKT_DNS_E_INVAL for a malformed wire name (out is then "" too).
  */
 int pkt_dns_name_present(const uint8_t *wire, size_t len, char *out, size_t cap);
 
@@ -214,7 +215,10 @@ struct pkt_dns_reply {
 __attribute__((warn_unused_result)) int pkt_dns_reply_parse(const uint8_t *wire, size_t len,
                                                             struct pkt_dns_reply *out);
 
-/* Name of an rcode for output ("NOERROR", "NXDOMAIN", ..., "RCODE12"). */
+/*
+ * Name of an rcode for output ("NOERROR", "NXDOMAIN", ..., "RCODE12"; 16 is
+ * "BADVERS"; every value above 16 is the generic "RCODE_OTHER"). Static.
+ */
 const char *pkt_dns_rcode_name(unsigned rcode);
 
 #endif

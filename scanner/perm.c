@@ -9,39 +9,56 @@
 
 #pragma GCC poison malloc calloc realloc free strdup
 
-/* Round function: k pseudo-random bits of (half, round, width). */
+_Static_assert(SCAN_PERM_ROUNDS % 2 == 0, "an even number of rounds restores the split");
+
+static uint64_t mask_of(unsigned bits)
+{
+    return bits >= 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
+}
+
+/* Round function: 64 pseudo-random bits of (half, round, width). */
 static uint64_t round_f(const struct scan_perm *p, unsigned round, uint64_t half)
 {
     /*
-     * The width goes into the hash so that two set sizes sharing a seed do
-     * not share round outputs, which would make their orders related.
+     * The width goes into the hash so that sets of different widths sharing
+     * a seed do not share round outputs, which would relate their orders.
      */
-    uint64_t tweak = (uint64_t)round | (uint64_t)p->half_bits << 8;
-    return scan_siphash_u64x2(&p->key, half, tweak) & p->half_mask;
+    uint64_t tweak = (uint64_t)round | (uint64_t)(p->hi_bits + p->lo_bits) << 8;
+    return scan_siphash_u64x2(&p->key, half, tweak);
 }
 
+/*
+ * x = a:b with a the hi_bits high bits and b the lo_bits low bits. Each round
+ * replaces (a, b) by (b, a ^ F(b)), F cut to the width of a, so the two parts
+ * trade widths every round (as in the alternating Feistel of NIST SP 800-38G
+ * FF1) and an even round count gives the original split back. With widths
+ * differing by at most one bit, odd total widths need no padding bit, which
+ * halves the expected cycle-walking steps.
+ */
 static scan_u128 feistel_fwd(const struct scan_perm *p, scan_u128 x)
 {
-    uint64_t l = (uint64_t)(x >> p->half_bits) & p->half_mask;
-    uint64_t r = (uint64_t)x & p->half_mask;
+    uint64_t a = (uint64_t)(x >> p->lo_bits) & p->hi_mask;
+    uint64_t b = (uint64_t)x & p->lo_mask;
     for (unsigned i = 0; i < SCAN_PERM_ROUNDS; i++) {
-        uint64_t nl = r;
-        r = l ^ round_f(p, i, r);
-        l = nl;
+        uint64_t a_mask = i % 2 == 0 ? p->hi_mask : p->lo_mask;
+        uint64_t c = a ^ (round_f(p, i, b) & a_mask);
+        a = b;
+        b = c;
     }
-    return (scan_u128)l << p->half_bits | r;
+    return (scan_u128)a << p->lo_bits | b;
 }
 
 static scan_u128 feistel_inv(const struct scan_perm *p, scan_u128 x)
 {
-    uint64_t l = (uint64_t)(x >> p->half_bits) & p->half_mask;
-    uint64_t r = (uint64_t)x & p->half_mask;
+    uint64_t a = (uint64_t)(x >> p->lo_bits) & p->hi_mask;
+    uint64_t b = (uint64_t)x & p->lo_mask;
     for (unsigned i = SCAN_PERM_ROUNDS; i-- > 0;) {
-        uint64_t nr = l;
-        l = r ^ round_f(p, i, l);
-        r = nr;
+        uint64_t a_mask = i % 2 == 0 ? p->hi_mask : p->lo_mask;
+        uint64_t prev_b = a;
+        a = b ^ (round_f(p, i, prev_b) & a_mask);
+        b = prev_b;
     }
-    return (scan_u128)l << p->half_bits | r;
+    return (scan_u128)a << p->lo_bits | b;
 }
 
 int scan_perm_init(struct scan_perm *p, scan_u128 total, uint64_t seed, uint64_t shard_i,
@@ -50,20 +67,21 @@ int scan_perm_init(struct scan_perm *p, scan_u128 total, uint64_t seed, uint64_t
     if (shard_n == 0 || shard_i >= shard_n)
         return -EINVAL;
 
-    /* bits = bit length of total - 1 (values 0..total-1), at least 1. */
+    /* Width: bit length of total - 1 (the largest value), at least 2. */
     unsigned bits = 0;
     for (scan_u128 m = total > 0 ? total - 1 : 0; m != 0; m >>= 1)
         bits++;
-    unsigned half = (bits + 1) / 2;
-    if (half == 0)
-        half = 1;
+    if (bits < 2)
+        bits = 2;
 
     p->key = scan_key_derive(seed, "perm");
     p->total = total;
     p->shard_i = shard_i;
     p->shard_n = shard_n;
-    p->half_bits = half;
-    p->half_mask = half >= 64 ? UINT64_MAX : ((uint64_t)1 << half) - 1;
+    p->hi_bits = bits / 2;
+    p->lo_bits = bits - bits / 2;
+    p->hi_mask = mask_of(p->hi_bits);
+    p->lo_mask = mask_of(p->lo_bits);
     p->done = 0;
     /* Positions shard_i + j * shard_n below total: ceil((total - i) / n). */
     if (total > shard_i)

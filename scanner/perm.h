@@ -7,12 +7,15 @@
  * consecutive probes hit unrelated networks, the order is reproducible from
  * --seed, and a run splits into shards without coordination.
  *
- * Construction: a balanced Feistel network of SCAN_PERM_ROUNDS rounds over
- * the smallest even bit width 2k >= 2 with 2^2k >= total; the round function
- * is SipHash-2-4 (scan_siphash_u64x2) under scan_key_derive(seed, "perm") of
- * (right half, round number and width). Values >= total are mapped again
- * ("cycle walking"), which keeps a bijection of [0, total); since
- * 2^2k < 4 * total, fewer than 4 steps are needed on average.
+ * Construction: a Feistel network of SCAN_PERM_ROUNDS rounds over the
+ * smallest bit width w >= 2 with 2^w >= total, split into halves of
+ * floor(w/2) and ceil(w/2) bits that trade places every round (balanced for
+ * even w, off by one bit for odd w, like NIST SP 800-38G FF1). The round
+ * function is SipHash-2-4 (scan_siphash_u64x2) under
+ * scan_key_derive(seed, "perm") of (one half, round number, w), cut to the
+ * width of the other half. Values >= total are mapped again ("cycle
+ * walking"), which keeps a bijection of [0, total); since 2^w < 2 * total
+ * (for total > 2), fewer than 2 steps are needed on average.
  *
  * Sharding: shard i of n visits the positions i, i + n, i + 2n, ... of the
  * one permutation of the whole set. Shards of the same seed are therefore
@@ -43,14 +46,16 @@
  * is in here: never write the struct to a file or log.
  */
 struct scan_perm {
-    struct scan_key key;   /* scan_key_derive(seed, "perm") */
-    scan_u128 total;       /* size of the permuted set */
-    scan_u128 shard_size;  /* number of positions this shard visits */
-    scan_u128 done;        /* values yielded so far (the resume point) */
-    uint64_t shard_i;      /* this shard, 0 <= shard_i < shard_n */
-    uint64_t shard_n;      /* number of shards, >= 1 */
-    uint64_t half_mask;    /* low half_bits bits set */
-    unsigned half_bits;    /* k: each Feistel half has k bits, 1 <= k <= 64 */
+    struct scan_key key;  /* scan_key_derive(seed, "perm") */
+    scan_u128 total;      /* size of the permuted set */
+    scan_u128 shard_size; /* number of positions this shard visits */
+    scan_u128 done;       /* values yielded so far (the resume point) */
+    uint64_t shard_i;     /* this shard, 0 <= shard_i < shard_n */
+    uint64_t shard_n;     /* number of shards, >= 1 */
+    uint64_t hi_mask;     /* hi_bits low bits set */
+    uint64_t lo_mask;     /* lo_bits low bits set */
+    unsigned hi_bits;     /* high part: floor(w / 2) bits, 1..64 */
+    unsigned lo_bits;     /* low part: ceil(w / 2) bits, 1..64 */
 };
 
 /*
@@ -75,8 +80,7 @@ bool scan_perm_next(struct scan_perm *p, scan_u128 *index);
  * passed to scan_perm_init). Returns true, or false when the shard is
  * exhausted. Threading: owner thread only (t is read-only).
  */
-bool scan_perm_next_addr(struct scan_perm *p, const struct scan_targets *t,
-                         struct pkt_addr *out);
+bool scan_perm_next_addr(struct scan_perm *p, const struct scan_targets *t, struct pkt_addr *out);
 
 /* Number of indices this shard yields in all. Threading: any thread. */
 scan_u128 scan_perm_shard_size(const struct scan_perm *p);

@@ -377,7 +377,8 @@ static void echo_text(char *dst, size_t cap, const char *text, size_t len)
 
 /*
  * Record one error. text (may be NULL) is echoed sanitised and shortened;
- * only the first SCAN_TARGETS_ERRORS_MAX messages are kept.
+ * only the first SCAN_TARGETS_ERRORS_MAX messages are kept, each cut to
+ * SCAN_TARGETS_ERROR_LEN - 1 bytes.
  */
 __attribute__((format(printf, 6, 7))) static void
 record_error(struct scan_targets *t, const char *origin, unsigned long line, const char *text,
@@ -413,6 +414,10 @@ record_error(struct scan_targets *t, const char *origin, unsigned long line, con
         va_end(ap);
     }
     msg[cap - 1] = '\0';
+    /* A file name may hold control bytes too; keep terminals safe (S05). */
+    for (char *c = msg; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 }
 
 size_t scan_targets_nb_errors(const struct scan_targets *t)

@@ -19,7 +19,8 @@
  *
  * Text syntax, one target per line in files:
  *   - "addr" or "addr/len": IPv4 dotted quad, or IPv6 in any inet_pton form
- *     (no zone index); len in decimal, 0-32 or 0-128.
+ *     (no zone index); len in decimal, 0-32 or 0-128. One target per line:
+ *     spaces inside a target, control and non-ASCII bytes are errors.
  *   - Host bits set below the prefix ("1.2.3.4/24") are accepted and cleared:
  *     the line means the network 1.2.3.0/24. This is documented behaviour,
  *     not an error, because it is how people copy ranges from whois.
@@ -28,8 +29,9 @@
  *   - IPv4-mapped IPv6 with a prefix of /96 or longer (::ffff:a.b.c.d,
  *     ::ffff:a.b.c.0/120) is the IPv4 range a.b.c.d/(len-96): it is scanned,
  *     deduplicated and blocklisted as IPv4. Consequently "::ffff:0:0/96" means
- *     all of IPv4. A wider IPv6 prefix that merely contains the mapped block
- *     stays IPv6 (the default blocklist removes ::ffff:0:0/96 from it).
+ *     all of IPv4, in a blocklist too. A wider IPv6 prefix that merely
+ *     contains the mapped block stays IPv6 (the default blocklist removes
+ *     ::ffff:0:0/96 from it).
  *   - Files: '#' starts a comment to the end of the line; blank lines and
  *     leading/trailing spaces and tabs are ignored; LF or CRLF line ends; a
  *     missing final newline is fine; a UTF-8 byte order mark on line 1 is
@@ -53,9 +55,11 @@
  * (192.31.196.0/24, 192.175.48.0/24, 2620:4f:8000::/48) and AMT
  * (192.52.193.0/24). 2001::/23 is blocked whole, as the registry lists it,
  * so its small reachable sub-blocks (2001:3::/32, 2001:4:112::/48) go too.
- * Kept on purpose: 2002::/16 (6to4; relays deprecated by RFC 7526) and
- * 64:ff9b::/96 (NAT64, RFC 6052), whose addresses stand for embedded IPv4
- * addresses, the real targets. scan_targets_default_blocklist prints it.
+ * Blocked deliberately although debatable: 2002::/16 (6to4; relays
+ * deprecated by RFC 7526) and 64:ff9b::/96 (NAT64, RFC 6052; the registry
+ * marks it globally reachable): their addresses stand for embedded IPv4
+ * addresses, which are the real targets. scan_targets_default_blocklist
+ * prints the list with the source of each entry.
  */
 #ifndef FCRSCAN_SCANNER_TARGETS_H
 #define FCRSCAN_SCANNER_TARGETS_H
@@ -93,8 +97,8 @@ __attribute__((warn_unused_result)) int scan_u128_format(scan_u128 v, char *buf,
 #define SCAN_TARGETS_ERROR_LEN 256
 
 /* Flags for scan_targets_new. */
-#define SCAN_TARGETS_ALLOW_LARGE           0x1u /* accept IPv6 targets shorter than /96 */
-#define SCAN_TARGETS_NO_DEFAULT_BLOCKLIST  0x2u /* do not subtract the special-purpose ranges */
+#define SCAN_TARGETS_ALLOW_LARGE          0x1u /* accept IPv6 targets shorter than /96 */
+#define SCAN_TARGETS_NO_DEFAULT_BLOCKLIST 0x2u /* do not subtract the special-purpose ranges */
 
 /* Which list an added line goes to. */
 enum scan_targets_list {
@@ -153,9 +157,8 @@ __attribute__((warn_unused_result)) int scan_targets_add_stream(struct scan_targ
  * parse it with scan_targets_add_stream. An open failure is recorded
  * ("path: cannot open: why") and returned as -errno. Threading: setup only.
  */
-__attribute__((warn_unused_result)) int scan_targets_add_file(struct scan_targets *t,
-                                                              enum scan_targets_list list,
-                                                              const char *path);
+__attribute__((warn_unused_result)) int
+scan_targets_add_file(struct scan_targets *t, enum scan_targets_list list, const char *path);
 
 /*
  * Number of errors recorded so far (add_* and finalize), all of them, also
@@ -223,9 +226,8 @@ __attribute__((warn_unused_result)) int scan_targets_addr(const struct scan_targ
  * a wider IPv6 prefix puts such addresses in the IPv6 part). Returns 0, or
  * -ENOENT when a is not in the set. Threading: any thread.
  */
-__attribute__((warn_unused_result)) int scan_targets_index(const struct scan_targets *t,
-                                                           const struct pkt_addr *a,
-                                                           scan_u128 *index);
+__attribute__((warn_unused_result)) int
+scan_targets_index(const struct scan_targets *t, const struct pkt_addr *a, scan_u128 *index);
 
 /*
  * Write the default blocklist to f, one CIDR per line with its source as a

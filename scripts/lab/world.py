@@ -19,6 +19,7 @@ pinned Public Suffix List (data/public_suffix_list.dat, ICANN section).
 
 Usage:
   world.py gen [--world default|demo] [--seed N] --out DIR [--run-dir DIR]
+  world.py table [--world default|demo] [--seed N]     (markdown, for the README)
   world.py summary EXPECTED.jsonl
 Stdlib only; deterministic for a given (world, seed).
 """
@@ -600,6 +601,13 @@ def ipsort(s):
     return (a.version, int(a))
 
 
+def extra_lines(var):
+    """Extra 'server:' lines from the environment, separated by ';' or newlines
+    (e.g. FCRLAB_NSD_EXTRA='rrl-ratelimit: 20' for rate-limit tests)."""
+    text = os.environ.get(var, "")
+    return ["  " + l.strip() for l in re.split(r"[;\n]", text) if l.strip()]
+
+
 def nsd_conf(name, addr, zones, run_dir, zdir, world):
     p = os.path.join(run_dir, "nsd-" + name)
     lines = [
@@ -624,6 +632,9 @@ def nsd_conf(name, addr, zones, run_dir, zdir, world):
         "  refuse-any: yes",
         "  rrl-ratelimit: 0",
         "  rrl-whitelist-ratelimit: 0",
+    ]
+    lines += extra_lines("FCRLAB_NSD_EXTRA")
+    lines += [
         "remote-control:",
         "  control-enable: no",
     ]
@@ -649,7 +660,7 @@ def unbound_conf(world, run_dir, out, resolvers, allow):
         "  use-syslog: no",
         "  verbosity: 1",
         "  log-servfail: yes",
-        "  num-threads: %d" % int(os.environ.get("FCRLAB_UNBOUND_THREADS", "1")),
+        "  num-threads: %d" % max(1, int(os.environ.get("FCRLAB_UNBOUND_THREADS", "1"))),
         "  port: 53",
     ]
     lines += ["  interface: %s" % r for r in resolvers]
@@ -696,6 +707,7 @@ def unbound_conf(world, run_dir, out, resolvers, allow):
         "  hide-identity: yes",
         "  hide-version: yes",
     ]
+    lines += extra_lines("FCRLAB_UNBOUND_EXTRA")
     lines += ["  local-zone: \"%s\" nodefault" % d for d in sorted(used)]
     for key in sorted(world.local):
         for owner, rtype, rdata in world.local[key]:
@@ -1092,19 +1104,25 @@ def build_demo(w):
     v6 = list(ipaddress.ip_network("2001:db8:100::/118"))
     bare = []
 
+    def elsewhere(ip, others):
+        while True:
+            o = str(rng.choice(others))
+            if o != ip:
+                return o
+
     def customer(ip, others, rr):
         r = rng.random()
         ip = str(ip)
         fam = w.a if ipaddress.ip_address(ip).version == 4 else w.aaaa
         if r < rr["mismatch"]:
-            name = custom_name(); w.ptr(ip, name); fam(name, str(rng.choice(others)))
+            name = custom_name(); w.ptr(ip, name); fam(name, elsewhere(ip, others))
             E(ip, "mismatch", "demo-customer-mismatch")
         elif r < rr["mismatch"] + rr["dangling"]:
             name = custom_name(); w.ptr(ip, name)
             E(ip, "dangling", "demo-customer-dangling")
         elif r < rr["mismatch"] + rr["dangling"] + rr["partial"]:
             name, old = custom_name(), custom_name()
-            w.ptr(ip, name, old); fam(name, ip); fam(old, str(rng.choice(others)))
+            w.ptr(ip, name, old); fam(name, ip); fam(old, elsewhere(ip, others))
             E(ip, "partial", "demo-customer-partial")
         elif r < rr["mismatch"] + rr["dangling"] + rr["partial"] + rr["bare"]:
             dom = parents[len(bare) % len(parents)] + "."
@@ -1201,6 +1219,38 @@ def cmd_gen(args):
     return 0
 
 
+SEEDED_CASES = ("pool-", "customer-", "demo-")
+
+
+def cmd_table(args):
+    """Markdown table of the declared cases, consecutive addresses merged."""
+    w = World(args.world, args.seed)
+    {"default": build_default, "demo": build_demo}[args.world](w)
+    rows = w.expected_rows()
+    print("| addresses | case | verdict | flags | ptr (first) |")
+    print("|---|---|---|---|---|")
+    groups = []
+    for r in rows:
+        key = (r.get("case"), r["verdict"], tuple(r["flags"]))
+        if r.get("case", "").startswith("no-ptr-filler"):
+            continue
+        if args.fixed and r.get("case", "").startswith(SEEDED_CASES):
+            continue
+        ip = ipaddress.ip_address(r["ip"])
+        if groups and groups[-1][0] == key and int(ip) == int(groups[-1][2]) + 1 and not args.all:
+            groups[-1][2] = ip
+            groups[-1][3] += 1
+        else:
+            groups.append([key, ip, ip, 1, r["ptr"][:1]])
+    for key, first, last, count, ptr in groups:
+        f = str(first) + ("0" if str(first).endswith("::") else "")
+        tail = str(last).split(".")[-1] if first.version == 4 else str(last).split(":")[-1]
+        addr = f if count == 1 else "%s-%s (%d)" % (f, tail, count)
+        p = (ptr[0][:40] + ("…" if len(ptr[0]) > 40 else "")) if ptr else ""
+        print("| %s | %s | %s | %s | %s |" % (addr, key[0], key[1], " ".join(key[2]), p))
+    return 0
+
+
 def cmd_summary(args):
     rows = [json.loads(l) for l in open(args.expected) if l.strip()]
     json.dump(summarize(rows), sys.stdout, indent=1, sort_keys=True)
@@ -1220,6 +1270,11 @@ def main():
                    help="resolver listen address (repeatable; default 10.53.0.2 and fd53::2)")
     g.add_argument("--allow", action="append", default=None,
                    help="resolver access-control prefix (repeatable; default 10.53.0.0/16, fd53::/16)")
+    t = sub.add_parser("table", help="markdown table of the declared cases (for the README)")
+    t.add_argument("--world", choices=["default", "demo"], default="default")
+    t.add_argument("--seed", type=int, default=1)
+    t.add_argument("--all", action="store_true", help="one line per address")
+    t.add_argument("--fixed", action="store_true", help="omit the seeded pools")
     s = sub.add_parser("summary", help="count verdicts/flags/cases of an expected file")
     s.add_argument("expected")
     args = ap.parse_args()
@@ -1227,6 +1282,8 @@ def main():
         args.resolver = args.resolver or ["10.53.0.2", "fd53::2"]
         args.allow = args.allow or ["10.53.0.0/16", "fd53::/16"]
         return cmd_gen(args)
+    if args.cmd == "table":
+        return cmd_table(args)
     return cmd_summary(args)
 
 

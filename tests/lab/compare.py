@@ -2,7 +2,8 @@
 """Compare fcrscan output with a lab expected file.
 
 Usage:
-  compare.py [--schema FILE] [--max-diffs N] [--union] EXPECTED.jsonl ACTUAL.jsonl[.zst] [ACTUAL...]
+  compare.py [--schema FILE] [--max-diffs N] [--union] [--subset]
+             EXPECTED.jsonl ACTUAL.jsonl[.zst] [ACTUAL...]
 
 Several ACTUAL files (shards, resumed runs) are concatenated before the
 comparison; --union is accepted for readability and changes nothing. '-'
@@ -12,7 +13,8 @@ Checks:
   - every actual row is valid against result.schema.json (Draft 2020-12;
     default: ../shared/result.schema.json next to the repository root) and
     its "ip" is canonical (dotted quad; RFC 5952 for IPv6);
-  - every expected ip appears exactly once, and no other ip appears;
+  - every expected ip appears exactly once (with --subset: at most once, for
+    interrupted runs), and no other ip appears;
   - per row: verdict, stage, reason, flags (as a set), ptr (as a sorted
     list: resolvers rotate RRsets), names (as a set of (name, status,
     sorted addrs)). queries, elapsed_ms, ts and ptr_rcode are not compared.
@@ -166,6 +168,9 @@ def main():
     ap.add_argument("--no-schema", action="store_true", help="skip schema validation")
     ap.add_argument("--max-diffs", type=int, default=20)
     ap.add_argument("--union", action="store_true", help="(default) concatenate all ACTUAL files")
+    ap.add_argument("--subset", action="store_true",
+                    help="expected rows may be missing (an interrupted run, e.g. --max-runtime); "
+                         "rows present must still be valid, correct and unique")
     args = ap.parse_args()
 
     validator = None
@@ -240,12 +245,16 @@ def main():
         print("compare: cannot read actual file: %s" % e, file=sys.stderr)
         return 2
 
+    checked = 0
     for ip, exp in expected.items():
         if ip not in actual:
+            if args.subset:
+                continue
             bad.add(ip)
             report("%s [%s]: missing from actual" % (ip, exp.get("case", "")))
             continue
         loc, act = actual[ip]
+        checked += 1
         d = compare_row(exp, act)
         if d:
             bad.add(ip)
@@ -260,7 +269,10 @@ def main():
     if len(diffs) > args.max_diffs:
         print("  ... %d more" % (len(diffs) - args.max_diffs))
     total = len(bad)
-    print("compare: %d rows checked, %d mismatches" % (len(expected), total))
+    if args.subset:
+        print("compare: %d rows checked (subset of %d), %d mismatches" % (checked, len(expected), total))
+    else:
+        print("compare: %d rows checked, %d mismatches" % (len(expected), total))
     return 1 if total else 0
 
 

@@ -106,6 +106,10 @@ def main():
             ok(rc == 0, "%s: shards" % world, o)
             rc, o = run(exp, paths[0], paths[2])
             ok(rc == 1 and "missing from actual" in o, "%s: missing shard detected" % world, o)
+            rc, o = run("--subset", exp, paths[0], paths[2])
+            ok(rc == 0 and "(subset of %d), 0 mismatches" % len(rows) in o, "%s: --subset" % world, o)
+            rc, o = run("--subset", exp, paths[0], paths[0])
+            ok(rc == 1 and "duplicate row" in o, "%s: --subset still rejects duplicates" % world, o)
             if world != "default":
                 continue
             # Single mutations that must be caught, on the declared cases only

@@ -228,6 +228,18 @@ Test(scan_targets, echo_of_long_bad_text_is_bounded)
     scan_targets_free(t);
 }
 
+Test(scan_targets, messages_never_carry_control_bytes)
+{
+    struct scan_targets *t = new_set(0);
+    static const char data[] = "\x1b[2J\n";
+    cr_expect_eq(scan_targets_add_buffer(t, SCAN_TARGETS_INCLUDE, data, sizeof(data) - 1,
+                                         "evil\x1b]0;x\a\nname"),
+                 -EINVAL);
+    cr_expect_str_eq(scan_targets_error(t, 0),
+                     "evil?]0;x??name:1: ?[2J: unexpected control or non-ASCII character");
+    scan_targets_free(t);
+}
+
 Test(scan_targets, allow_large_does_not_apply_to_blocklists)
 {
     struct scan_targets *t = new_set(SCAN_TARGETS_NO_DEFAULT_BLOCKLIST);
