@@ -174,6 +174,15 @@ struct options {
     bool quiet;
     unsigned window;
     unsigned sockets;
+    /* raw engines */
+    const char *dpdk_args;
+    const char *interface;
+    const char *user;
+    struct pkt_addr source_v4;
+    struct pkt_addr source_v6;
+    bool has_next_hop_mac;
+    uint8_t next_hop_mac[6];
+    bool raw_option; /* any raw-engine option given */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -392,14 +401,41 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
             o->engine = arg;
             break;
         case OPT_DPDK_ARGS:
-        case OPT_SOURCE:
+            o->dpdk_args = arg;
+            o->raw_option = true;
+            break;
+        case OPT_SOURCE: {
+            struct pkt_addr a;
+            if (pkt_addr_parse(arg, &a) != 0)
+                return usage_error("--source takes an IPv4 or IPv6 address", arg);
+            struct pkt_addr *slot = a.family == PKT_ADDR_V4 ? &o->source_v4 : &o->source_v6;
+            if (slot->family != 0)
+                return usage_error("--source given twice for one address family", arg);
+            *slot = a;
+            o->raw_option = true;
+            break;
+        }
         case OPT_INTERFACE:
-        case OPT_NEXT_HOP_MAC:
+            o->interface = arg;
+            o->raw_option = true;
+            break;
+        case OPT_NEXT_HOP_MAC: {
+            unsigned m[6];
+            char tail;
+            if (sscanf(arg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
+                       &tail) != 6)
+                return usage_error("--next-hop-mac takes a MAC address like 02:00:00:00:00:01",
+                                   arg);
+            for (unsigned k = 0; k < 6; k++)
+                o->next_hop_mac[k] = (uint8_t)m[k];
+            o->has_next_hop_mac = true;
+            o->raw_option = true;
+            break;
+        }
         case OPT_USER:
-            /* The raw engines (issue: DPDK and pcap) are not in this build yet. */
-            return usage_error("this option belongs to the raw engines (dpdk, pcap), which "
-                               "this build does not have yet",
-                               argv[optind - 1]);
+            o->user = arg;
+            o->raw_option = true;
+            break;
         case OPT_RESUME:
             return usage_error("--resume is not available in this version", arg);
         case OPT_WALK:
@@ -490,6 +526,17 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
         return usage_error("--shard requires --seed (every shard must use the same order)", NULL);
     if (pkt_engine_find(o->engine) == NULL)
         return usage_error("no such engine in this build (see fcrscan --version)", o->engine);
+    bool raw = strcmp(o->engine, "socket") != 0;
+    if (!raw && o->raw_option)
+        return usage_error("--dpdk-args, --source, --interface, --next-hop-mac and --user are "
+                           "for the raw engines (-e dpdk, -e pcap)",
+                           NULL);
+    if (raw && o->source_v4.family == 0 && o->source_v6.family == 0)
+        return usage_error("a raw engine needs --source (its own address, one per family)", NULL);
+    if (strcmp(o->engine, "pcap") == 0 && o->interface == NULL)
+        return usage_error("-e pcap needs --interface", NULL);
+    if (raw && o->user == NULL)
+        o->user = "nobody";
     *first_target = optind;
     return 0;
 }
@@ -703,6 +750,19 @@ static int summary_config(struct stats_summary *sum, const struct options *o,
     rc |= stats_summary_config_list(sum, "blocklists", o->blocklists, o->nb_blocklists);
     rc |= stats_summary_config_u64(sum, "window", o->window);
     rc |= stats_summary_config_u64(sum, "sockets", o->sockets);
+    if (strcmp(o->engine, "socket") != 0) {
+        char a4[PKT_ADDR_TEXT_MAX] = "", a6[PKT_ADDR_TEXT_MAX] = "";
+        if (o->source_v4.family != 0)
+            pkt_addr_format(&o->source_v4, a4, sizeof(a4));
+        if (o->source_v6.family != 0)
+            pkt_addr_format(&o->source_v6, a6, sizeof(a6));
+        const char *srcs[2] = { a4, a6 };
+        rc |= stats_summary_config_list(sum, "source", srcs, 2);
+        rc |= stats_summary_config_str(sum, "interface", o->interface ? o->interface : "");
+        rc |= stats_summary_config_str(sum, "dpdk_args", o->dpdk_args ? o->dpdk_args : "");
+        rc |= stats_summary_config_str(sum, "user", o->user ? o->user : "");
+        rc |= stats_summary_config_bool(sum, "next_hop_mac_given", o->has_next_hop_mac);
+    }
     return rc;
 }
 
@@ -819,9 +879,26 @@ int main(int argc, char **argv)
     cfg->window = o.window;
     cfg->fwd_cap = o.window * 2;
     cfg->engine = pkt_engine_find(o.engine);
-    cfg->engine_cfg = (struct pkt_engine_config){
-        .nb_ports = o.sockets, .want_v4 = want_v4, .want_v6 = want_v6, .rcvbuf_len = 8u << 20
-    };
+    cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = o.sockets,
+                                                  .want_v4 = want_v4,
+                                                  .want_v6 = want_v6,
+                                                  .rcvbuf_len = 8u << 20,
+                                                  .interface = o.interface,
+                                                  .dpdk_args = o.dpdk_args,
+                                                  .source_v4 = o.source_v4,
+                                                  .source_v6 = o.source_v6,
+                                                  .has_next_hop_mac = o.has_next_hop_mac };
+    memcpy(cfg->engine_cfg.next_hop_mac, o.next_hop_mac, 6);
+    /* Raw engines give up root once their port is open (S01). */
+    cfg->drop_user = strcmp(o.engine, "socket") != 0 ? o.user : NULL;
+    for (unsigned i = 0; i < cfg->nb_resolvers; i++) {
+        uint8_t fam = cfg->resolvers[i].addr.family;
+        if (cfg->drop_user != NULL &&
+            (fam == PKT_ADDR_V4 ? o.source_v4.family : o.source_v6.family) == 0) {
+            status = usage_error("a resolver's address family has no --source address", NULL);
+            goto out;
+        }
+    }
     cfg->line_max = STATS_RECORD_LINE_MAX;
     cfg->stop = &stop_flag;
     /* The query key is always fresh from the kernel, even with --seed: the

@@ -31,6 +31,7 @@
 #include "packet/dns.h"
 #include "packet/rev.h"
 #include "scanner/matcher.h"
+#include "scanner/privs.h"
 #include "scanner/scan.h"
 #include "scanner/verdict.h"
 
@@ -262,7 +263,12 @@ static void ident_make(const struct scan *s, uint16_t qtype, unsigned attempt, c
     out->resolver = (unsigned)((base + attempt) % cfg->nb_resolvers);
     unsigned fi = cfg->resolvers[out->resolver].addr.family == PKT_ADDR_V6 ? 1 : 0;
     out->id = (uint16_t)h;
-    out->port = s->nb_ports[fi] ? s->ports[fi][(h >> 16) % s->nb_ports[fi]] : 0;
+    /* A socket pool offers its bound ports; a raw engine sends from any
+     * port, so the whole unprivileged range is keyed (16 bits of entropy). */
+    if (s->nb_ports[fi] > 0)
+        out->port = s->ports[fi][(h >> 16) % s->nb_ports[fi]];
+    else
+        out->port = (uint16_t)(1024u + (unsigned)((h >> 16) % (65536u - 1024u)));
     out->case_bits = cfg->use_0x20 ? ident_hash(&s->key_case, qtype, attempt, qname, len) : 0;
 }
 
@@ -928,10 +934,6 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     struct ident id;
     ident_make(s, qtype, attempt, qname, qlen, &id);
     const struct scan_resolver *res = &cfg->resolvers[id.resolver];
-    if (id.port == 0) {
-        set_fatal(s, "internal: no socket for the resolver's address family");
-        return;
-    }
 
     if (b->n == PKT_ENGINE_BURST_MAX)
         tx_flush(s, b);
@@ -1853,6 +1855,11 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     int rc = cfg->engine->open(&cfg->engine_cfg, &s->engine, res->error, sizeof(res->error));
     if (rc != 0)
         return rc;
+    if (cfg->drop_user != NULL) {
+        rc = scan_privs_drop(cfg->drop_user, res->error, sizeof(res->error));
+        if (rc != 0)
+            return rc; /* a failed drop aborts the run (S01) */
+    }
     s->nb_ports[0] = cfg->engine->ports(s->engine, PKT_ADDR_V4, s->ports[0], PKT_ENGINE_PORTS_MAX);
     s->nb_ports[1] = cfg->engine->ports(s->engine, PKT_ADDR_V6, s->ports[1], PKT_ENGINE_PORTS_MAX);
     return 0;

@@ -86,6 +86,9 @@ struct scan_config {
     struct scan_key key;  /* per-run secret: IDs, ports, case bits */
     const struct pkt_engine_ops *engine;
     struct pkt_engine_config engine_cfg;
+    /* Raw engines: the user to become once the engine is open (privs.h);
+     * NULL keeps the process as it is (socket engine). */
+    const char *drop_user;
     size_t line_max; /* largest formatted record, octets */
     struct scan_hooks hooks;
     /* Set asynchronously (signal handler) to stop: 1 = stop sending and
