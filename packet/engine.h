@@ -69,6 +69,10 @@ struct pkt_engine_ops {
     unsigned (*ports)(const struct pkt_engine *e, uint8_t family, uint16_t *ports, unsigned cap);
     /* Datagrams the backend dropped itself (queue full, send errors). */
     uint64_t (*tx_errors)(const struct pkt_engine *e);
+    /* Received frames the backend dropped, by reason: out[i] counts frame
+     * parse error -(i + 1) of packet/frame.h (8 reasons). NULL for engines
+     * that never see frames (socket). Any thread; relaxed reads. */
+    void (*rx_drops)(const struct pkt_engine *e, uint64_t out[8]);
     void (*close)(struct pkt_engine *e); /* NULL is a no-op */
 };
 

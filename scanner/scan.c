@@ -1915,6 +1915,12 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
         pthread_join(th_wr, NULL);
 
     sum_counters(s, &res->totals);
+    if (cfg->engine->rx_drops != NULL && s->engine != NULL) {
+        uint64_t fd[8] = { 0 };
+        cfg->engine->rx_drops(s->engine, fd);
+        for (unsigned i = 0; i < 8; i++)
+            res->totals.dropped[STATS_DROP_FRAME_FIRST + i] += fd[i];
+    }
     res->targets_started = atomic_load(&s->started);
     res->targets_done = atomic_load(&s->done_rows);
     res->elapsed_s = (double)(mono_ns() - s->t0_ns) / 1e9;
