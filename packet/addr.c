@@ -7,6 +7,8 @@
  * inet_pton already refuses it; the explicit check keeps that true on any
  * libc and also covers the dotted tail of an IPv6 address.
  */
+#include <netinet/in.h>
+
 #include "packet/addr.h"
 
 #include <arpa/inet.h>
@@ -167,4 +169,38 @@ int pkt_addr_format(const struct pkt_addr *a, char *buf, size_t cap)
 bool pkt_addr_equal(const struct pkt_addr *a, const struct pkt_addr *b)
 {
     return a->family == b->family && memcmp(a->bytes, b->bytes, pkt_addr_len(a)) == 0;
+}
+
+socklen_t pkt_addr_to_sockaddr(const struct pkt_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (a->family == PKT_ADDR_V6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a->bytes, 16);
+        return sizeof(*s6);
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    memcpy(&s4->sin_addr, a->bytes, 4);
+    return sizeof(*s4);
+}
+
+void pkt_addr_from_sockaddr(const struct sockaddr_storage *ss, struct pkt_addr *a, uint16_t *port)
+{
+    memset(a, 0, sizeof(*a));
+    a->family = PKT_ADDR_V4;
+    *port = 0;
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        a->family = PKT_ADDR_V6;
+        memcpy(a->bytes, &s6->sin6_addr, 16);
+        *port = ntohs(s6->sin6_port);
+    } else if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        memcpy(a->bytes, &s4->sin_addr, 4);
+        *port = ntohs(s4->sin_port);
+    }
 }

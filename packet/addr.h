@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define PKT_ADDR_V4 4
 #define PKT_ADDR_V6 6
@@ -42,5 +43,12 @@ static inline size_t pkt_addr_len(const struct pkt_addr *a)
 
 /* Same family and same address bytes. */
 bool pkt_addr_equal(const struct pkt_addr *a, const struct pkt_addr *b);
+
+/* Fill *ss (zeroed first) with a and port; returns the sockaddr's length. */
+socklen_t pkt_addr_to_sockaddr(const struct pkt_addr *a, uint16_t port,
+                               struct sockaddr_storage *ss);
+
+/* Address and port of an AF_INET or AF_INET6 *ss (anything else: IPv4 0.0.0.0:0). */
+void pkt_addr_from_sockaddr(const struct sockaddr_storage *ss, struct pkt_addr *a, uint16_t *port);
 
 #endif

@@ -158,39 +158,6 @@ static int socket_open(const struct pkt_engine_config *cfg, struct pkt_engine **
     return 0;
 }
 
-static socklen_t to_sockaddr(const struct pkt_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == PKT_ADDR_V6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        memcpy(&s6->sin6_addr, a->bytes, 16);
-        return sizeof(*s6);
-    }
-    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons(port);
-    memcpy(&s4->sin_addr, a->bytes, 4);
-    return sizeof(*s4);
-}
-
-static void from_sockaddr(const struct sockaddr_storage *ss, struct pkt_addr *a, uint16_t *port)
-{
-    memset(a, 0, sizeof(*a));
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-        a->family = PKT_ADDR_V6;
-        memcpy(a->bytes, &s6->sin6_addr, 16);
-        *port = ntohs(s6->sin6_port);
-    } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        a->family = PKT_ADDR_V4;
-        memcpy(a->bytes, &s4->sin_addr, 4);
-        *port = ntohs(s4->sin_port);
-    }
-}
-
 /* Single writer (TX thread); the stats thread reads it with a relaxed load. */
 static void count_tx_error(struct pkt_engine *e)
 {
@@ -217,7 +184,7 @@ static unsigned socket_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d,
                d[done + n].peer.family == d[done].peer.family) {
             const struct pkt_dgram *g = &d[done + n];
             e->tx_iov[n] = (struct iovec){ .iov_base = g->data, .iov_len = g->len };
-            socklen_t sl = to_sockaddr(&g->peer, g->peer_port, &e->tx_to[n]);
+            socklen_t sl = pkt_addr_to_sockaddr(&g->peer, g->peer_port, &e->tx_to[n]);
             e->tx_msgs[n].msg_hdr = (struct msghdr){ .msg_name = &e->tx_to[n],
                                                      .msg_namelen = sl,
                                                      .msg_iov = &e->tx_iov[n],
@@ -268,7 +235,7 @@ static unsigned socket_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsig
         for (int k = 0; k < r; k++) {
             struct pkt_dgram *g = &d[got];
             struct mmsghdr *m = &e->rx_msgs[got];
-            from_sockaddr(&e->rx_from[got], &g->peer, &g->peer_port);
+            pkt_addr_from_sockaddr(&e->rx_from[got], &g->peer, &g->peer_port);
             g->local_port = s->port;
             g->data = e->rx_buf[got];
             g->truncated = (m->msg_hdr.msg_flags & MSG_TRUNC) != 0;

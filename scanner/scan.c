@@ -1573,21 +1573,7 @@ static int tcp_query(const struct scan_resolver *res, const uint8_t *q, size_t q
                      size_t cap, unsigned timeout_ms)
 {
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof(ss));
-    socklen_t sl;
-    if (res->addr.family == PKT_ADDR_V6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(res->port);
-        memcpy(&s6->sin6_addr, res->addr.bytes, 16);
-        sl = sizeof(*s6);
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(res->port);
-        memcpy(&s4->sin_addr, res->addr.bytes, 4);
-        sl = sizeof(*s4);
-    }
+    socklen_t sl = pkt_addr_to_sockaddr(&res->addr, res->port, &ss);
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;

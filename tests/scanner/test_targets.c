@@ -637,22 +637,28 @@ Test(scan_targets, million_duplicate_lines_keep_memory_small)
 
 Test(scan_targets, distinct_lines_use_memory_proportional_to_intervals)
 {
-    /* 10^5 separate /32s (every other address): 10^5 intervals, no more. */
-    struct scan_targets *t = new_set(SCAN_TARGETS_NO_DEFAULT_BLOCKLIST);
-    for (unsigned i = 0; i < 100000; i++) {
-        unsigned a = (unsigned)((uint64_t)i * 7919 % 100000 * 2); /* scrambled order */
-        char text[32];
-        snprintf(text, sizeof(text), "11.%u.%u.%u", a >> 16, (a >> 8) & 255, a & 255);
-        cr_assert_eq(scan_targets_add_text(t, SCAN_TARGETS_INCLUDE, text, NULL, 0), 0);
+    /* 10^5 separate /32s (every other address), in three input orders. */
+    for (int order = 0; order < 3; order++) {
+        struct scan_targets *t = new_set(SCAN_TARGETS_NO_DEFAULT_BLOCKLIST);
+        for (unsigned i = 0; i < 100000; i++) {
+            unsigned k = order == 0   ? i
+                         : order == 1 ? 99999 - i
+                                      : (unsigned)((uint64_t)i * 7919 % 100000);
+            unsigned a = k * 2;
+            char text[32];
+            snprintf(text, sizeof(text), "11.%u.%u.%u", a >> 16, (a >> 8) & 255, a & 255);
+            cr_assert_eq(scan_targets_add_text(t, SCAN_TARGETS_INCLUDE, text, NULL, 0), 0);
+        }
+        cr_expect_leq(scan_targets_mem_len(t), 4 * 8 * 100000 + 8 * 256);
+        cr_assert_eq(scan_targets_finalize(t), 0);
+        cr_expect_eq(scan_targets_count(t), 100000);
+        cr_expect_eq(scan_targets_nb_intervals(t), 100000);
+        cr_expect_eq(scan_targets_mem_len(t), 8 * 100000);
+        cr_expect_str_eq(at(t, 0), "11.0.0.0");
+        cr_expect_str_eq(at(t, 54321), "11.1.168.98"); /* 108642 = 0x01a862 */
+        cr_expect_str_eq(at(t, 99999), "11.3.13.62");  /* 199998 = 0x030d3e */
+        scan_targets_free(t);
     }
-    cr_expect_leq(scan_targets_mem_len(t), 4 * 8 * 100000 + 8 * 256);
-    cr_assert_eq(scan_targets_finalize(t), 0);
-    cr_expect_eq(scan_targets_count(t), 100000);
-    cr_expect_eq(scan_targets_nb_intervals(t), 100000);
-    cr_expect_eq(scan_targets_mem_len(t), 8 * 100000);
-    cr_expect_str_eq(at(t, 0), "11.0.0.0");
-    cr_expect_str_eq(at(t, 99999), "11.3.13.62"); /* 199998 = 0x030d3e */
-    scan_targets_free(t);
 }
 
 /* ------------------------------------------------------------------ */
