@@ -23,6 +23,7 @@
 #define PKT_ENGINE_BURST_MAX  64
 #define PKT_ENGINE_PORTS_MAX  1024 /* socket engine: most sockets per family */
 #define PKT_ENGINE_RX_BUF_LEN 4096 /* larger datagrams are reported truncated */
+#define PKT_ENGINE_PEERS_MAX  64   /* destinations a raw engine resolves in open */
 
 /* A datagram handed to tx_burst or returned by rx_burst. */
 struct pkt_dgram {
@@ -49,6 +50,12 @@ struct pkt_engine_config {
     struct pkt_addr source_v6;
     bool has_next_hop_mac;
     uint8_t next_hop_mac[6];
+    /* The destinations tx_burst will be given (the resolvers). Without
+     * next_hop_mac a raw engine resolves each one's MAC by ARP / neighbour
+     * discovery in open, so they must be on-link; datagrams to any other
+     * address are counted as tx_errors. With next_hop_mac, any address. */
+    struct pkt_addr peers[PKT_ENGINE_PEERS_MAX];
+    unsigned nb_peers;
 };
 
 struct pkt_engine;

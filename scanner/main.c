@@ -889,6 +889,11 @@ int main(int argc, char **argv)
                                                   .source_v6 = o.source_v6,
                                                   .has_next_hop_mac = o.has_next_hop_mac };
     memcpy(cfg->engine_cfg.next_hop_mac, o.next_hop_mac, 6);
+    /* Raw engines resolve the resolvers' MACs (ARP/NDP) when they open. */
+    _Static_assert(SCAN_RESOLVERS_MAX <= PKT_ENGINE_PEERS_MAX, "every resolver is a peer");
+    for (unsigned i = 0; i < cfg->nb_resolvers; i++)
+        cfg->engine_cfg.peers[i] = cfg->resolvers[i].addr;
+    cfg->engine_cfg.nb_peers = cfg->nb_resolvers;
     /* Raw engines give up root once their port is open (S01). */
     cfg->drop_user = strcmp(o.engine, "socket") != 0 ? o.user : NULL;
     for (unsigned i = 0; i < cfg->nb_resolvers; i++) {
