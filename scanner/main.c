@@ -778,6 +778,7 @@ int main(int argc, char **argv)
     struct run run = { .o = &o };
     int status = EXIT_RUNTIME;
     struct stats_summary *sum = NULL;
+    struct stats_summary_file *sum_file = NULL;
     if (cfg == NULL) {
         fprintf(stderr, "fcrscan: out of memory\n");
         return EXIT_RUNTIME;
@@ -919,12 +920,21 @@ int main(int argc, char **argv)
                                       .write = hook_write,
                                       .tick = hook_tick };
 
-    int64_t started_ms = now_wall_ms();
     struct scan_result *res = calloc(1, sizeof(*res));
     if (res == NULL) {
         fprintf(stderr, "fcrscan: out of memory\n");
         goto out;
     }
+    /* A raw engine drops privileges once its port is up, and the unprivileged
+     * user may not create files in the summary's directory: the summary is
+     * created now and written in place at the end (stats/summary.h). */
+    if (o.summary != NULL && cfg->drop_user != NULL &&
+        stats_summary_file_open(o.summary, o.force, &sum_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "fcrscan: %s\n", err);
+        free(res);
+        goto out;
+    }
+    int64_t started_ms = now_wall_ms();
     rc = scan_run(cfg, res);
     if (run.show_progress)
         fputs("\n", stderr);
@@ -968,7 +978,10 @@ int main(int argc, char **argv)
                 .exit_status = status,
                 .exit_why = why,
             };
-            if (stats_summary_write(sum, &sr, o.summary, o.force, err, sizeof(err)) != 0) {
+            rc = sum_file != NULL
+                     ? stats_summary_file_write(sum, &sr, sum_file, err, sizeof(err))
+                     : stats_summary_write(sum, &sr, o.summary, o.force, err, sizeof(err));
+            if (rc != 0) {
                 fprintf(stderr, "fcrscan: %s\n", err);
                 status = EXIT_RUNTIME;
             }
@@ -976,6 +989,7 @@ int main(int argc, char **argv)
     }
     free(res);
 out:
+    stats_summary_file_close(sum_file);
     stats_summary_free(sum);
     stats_sink_free(run.sink);
     scan_classifier_free(run.classifier);

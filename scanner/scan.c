@@ -52,6 +52,7 @@ struct tgt {
     _Atomic uint32_t state;       /* PTR query */
     _Atomic uint32_t outstanding; /* forward lookups still running (+1 guard) */
     _Atomic uint32_t queries;     /* PTR packets sent */
+    _Atomic uint32_t nocase;      /* bit a: attempt a went out without 0x20 */
     struct pkt_addr ip;
     uint8_t rev_len;
     uint8_t rev[PKT_REV_V6_MAX];
@@ -74,6 +75,7 @@ struct fwd {
     _Atomic uint32_t refs;
     _Atomic uint64_t waiters; /* stack of (target * 32 + name) + 1, or WAIT_CLOSED */
     _Atomic uint32_t queries;
+    _Atomic uint32_t nocase; /* bit a: attempt a (this phase) went out without 0x20 */
     _Atomic uint8_t in_idle;
     uint8_t family; /* the targets' family: decides A or AAAA first */
     bool noquery;   /* holds an unusable / not evaluated name; not indexed */
@@ -532,6 +534,7 @@ static bool fwd_alloc(struct scan *s, uint32_t *ref_out)
     atomic_store(&f->refs, 1);
     atomic_store(&f->waiters, 0);
     atomic_store(&f->queries, 0);
+    atomic_store(&f->nocase, 0);
     atomic_store(&f->in_idle, 0);
     f->noquery = false;
     f->outcome = f->other_outcome = SCAN_OUTCOME_TEMP;
@@ -814,6 +817,7 @@ static void fwd_reply(struct scan *s, struct worker *w, uint32_t ref, uint32_t g
         if (outcome == SCAN_OUTCOME_NODATA) {
             /* NODATA in the target's family: ask the other family to tell
              * wrong-family from dangling (DESIGN.md). */
+            atomic_store(&f->nocase, 0);
             atomic_store(&f->state, scan_qs_pending_make(gen, 0, true));
             request_send(s, ref, gen);
             return;
@@ -916,7 +920,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     const uint8_t *qname;
     uint8_t qlen;
     uint16_t qtype;
-    _Atomic uint32_t *qcount;
+    _Atomic uint32_t *qcount, *nocase;
     if (ref & SCAN_REF_FWD) {
         struct fwd *f = fwd_of(s, ref);
         qname = f->name;
@@ -924,12 +928,14 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
         bool v6 = (f->family == PKT_ADDR_V6) != phase2;
         qtype = v6 ? PKT_DNS_TYPE_AAAA : PKT_DNS_TYPE_A;
         qcount = &f->queries;
+        nocase = &f->nocase;
     } else {
         struct tgt *t = &s->tgts[ref];
         qname = t->rev;
         qlen = t->rev_len;
         qtype = PKT_DNS_TYPE_PTR;
         qcount = &t->queries;
+        nocase = &t->nocase;
     }
     struct ident id;
     ident_make(s, qtype, attempt, qname, qlen, &id);
@@ -942,6 +948,10 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     memcpy(name, qname, qlen);
     if (use_0x20_for(s, id.resolver))
         pkt_dns_name_case20(name, qlen, id.case_bits);
+    else if (cfg->use_0x20)
+        /* Published before the packet leaves: its answer is then checked
+         * without case, answers to earlier attempts still with case. */
+        atomic_fetch_or_explicit(nocase, 1u << attempt, memory_order_release);
     struct pkt_dns_query q = {
         .qname = name, .qname_len = qlen, .qtype = qtype, .id = id.id, .rd = cfg->rd, .edns = true
     };
@@ -1081,6 +1091,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     t->fp = 0;
     t->t_start_ns = w->now_ns;
     atomic_store(&t->queries, 0);
+    atomic_store(&t->nocase, 0);
     atomic_store(&t->outstanding, 0);
     t->hkey = tgt_hash(&a);
     atomic_fetch_add(&s->active, 1);
@@ -1237,7 +1248,8 @@ static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
  * attempt it answers, or -1 after counting why not.
  */
 static int validate(struct scan *s, struct worker *w, uint32_t st, const struct pkt_dns_reply *r,
-                    int ri, uint16_t local_port, bool tcp, const uint8_t *qname, uint8_t qlen)
+                    int ri, uint16_t local_port, bool tcp, const uint8_t *qname, uint8_t qlen,
+                    uint32_t nocase)
 {
     unsigned cur;
     bool phase2;
@@ -1257,7 +1269,7 @@ static int validate(struct scan *s, struct worker *w, uint32_t st, const struct 
             drop = STATS_DROP_WRONG_PORT;
             continue;
         }
-        if (use_0x20_for(s, (unsigned)ri)) {
+        if (s->cfg->use_0x20 && !(nocase & (1u << a))) {
             uint8_t want[PKT_DNS_NAME_MAX];
             memcpy(want, qname, qlen);
             pkt_dns_name_case20(want, qlen, id.case_bits);
@@ -1365,7 +1377,9 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
             if (r->qtype != (v6 ? PKT_DNS_TYPE_AAAA : PKT_DNS_TYPE_A))
                 return false;
         }
-        int a = validate(s, w, st, r, ri, local_port, false, qname, qlen);
+        uint32_t nocase =
+            atomic_load_explicit(is_fwd ? &f->nocase : &t->nocase, memory_order_acquire);
+        int a = validate(s, w, st, r, ri, local_port, false, qname, qlen, nocase);
         if (a < 0)
             return true;
         attempt = (unsigned)a;

@@ -7,7 +7,8 @@
  * The file appears complete or not at all: it is written to a temporary
  * name in the same directory (same file system, so rename is atomic),
  * fsynced, renamed, and the directory is fsynced so the rename survives a
- * crash too.
+ * crash too. Runs that drop privileges use stats_summary_file_* instead
+ * (created before the drop, written in place; summary.h says the cost).
  */
 #include "stats/summary.h"
 
@@ -485,4 +486,114 @@ int stats_summary_write(const struct stats_summary *s, const struct stats_summar
 out:
     stats_json_fini(&j);
     return rc;
+}
+
+/* ---- a summary file opened before the run ---------------------------------- */
+
+struct stats_summary_file {
+    int fd;
+    bool created; /* by us, so removable while never written */
+    bool written;
+    char *path;
+};
+
+int stats_summary_file_open(const char *path, bool force, struct stats_summary_file **out,
+                            char *err, size_t err_cap)
+{
+    const char *what = "summary file";
+    *out = NULL;
+    int rc = stats_summary_check_path(path, force, err, err_cap);
+    if (rc < 0)
+        return rc;
+    struct stats_summary_file *f = calloc(1, sizeof(*f));
+    char *copy = strdup(path);
+    if (f == NULL || copy == NULL) {
+        free(f);
+        free(copy);
+        stats_errmsg(err, err_cap, what, path, stats_strerror(-ENOMEM));
+        return -ENOMEM;
+    }
+    f->path = copy;
+    f->fd = -1;
+    struct stat st;
+    bool exists = lstat(path, &st) == 0;
+    if (exists && force && S_ISREG(st.st_mode)) {
+        /* Kept as it is until the run's summary overwrites it. */
+        f->fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (f->fd < 0) {
+            rc = -errno;
+            stats_errmsg(err, err_cap, what, path, stats_strerror(rc));
+            stats_summary_file_close(f);
+            return rc;
+        }
+    } else {
+        /* A symlink (or other non-file) is replaced, never followed. */
+        if (exists && force && unlink(path) != 0) {
+            rc = -errno;
+            stats_errmsg(err, err_cap, what, path, stats_strerror(rc));
+            stats_summary_file_close(f);
+            return rc;
+        }
+        f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (f->fd < 0) {
+            rc = -errno;
+            stats_errmsg(err, err_cap, what, path,
+                         rc == -EEXIST ? "already exists (use --force to overwrite)"
+                                       : stats_strerror(rc));
+            stats_summary_file_close(f);
+            return rc;
+        }
+        f->created = true;
+    }
+    *out = f;
+    return 0;
+}
+
+int stats_summary_file_write(const struct stats_summary *s, const struct stats_summary_run *run,
+                             struct stats_summary_file *f, char *err, size_t err_cap)
+{
+    struct stats_json j;
+    stats_json_init(&j, NULL, 0, STATS_JSON_PRETTY);
+    stats_summary_render(s, run, &j);
+    int rc = stats_json_finish(&j);
+    if (rc < 0) {
+        stats_errmsg(err, err_cap, "summary file", f->path, stats_strerror(rc));
+        goto out;
+    }
+    rc = 0;
+    /* One pwrite loop from offset 0, then cut whatever a longer old file left. */
+    size_t done = 0;
+    while (done < j.len) {
+        ssize_t w = pwrite(f->fd, j.buf + done, j.len - done, (off_t)done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = w < 0 ? -errno : -EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (rc == 0 && ftruncate(f->fd, (off_t)j.len) != 0)
+        rc = -errno;
+    if (rc == 0)
+        rc = fsync_retry_eintr(f->fd);
+    if (rc < 0)
+        stats_errmsg(err, err_cap, "cannot write summary file", f->path, stats_strerror(rc));
+    else
+        f->written = true;
+out:
+    stats_json_fini(&j);
+    return rc;
+}
+
+void stats_summary_file_close(struct stats_summary_file *f)
+{
+    if (f == NULL)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->created && !f->written)
+        unlink(f->path);
+    free(f->path);
+    free(f);
 }

@@ -99,6 +99,50 @@ __attribute__((warn_unused_result)) int stats_summary_write(const struct stats_s
                                                             size_t err_cap);
 
 /*
+ * A summary file created before the run, for runs that give up privileges
+ * once set up (the raw engines drop to --user, scanner/privs.h): afterwards
+ * the summary's directory may not accept a new file (a root-only
+ * directory), so neither the temporary file nor the rename of
+ * stats_summary_write would work. The file is created now, while the
+ * directory is writable, and filled in place at the end.
+ * Trade-off against stats_summary_write: the file exists, empty, while the
+ * run goes on (a consumer treats an empty summary as "not finished"); a run
+ * killed before its end leaves it empty; the final content is written by one
+ * write at offset 0 plus a truncate, so a reader racing that instant may see
+ * a partial file; with force an existing summary is overwritten in place at
+ * the end (and a symlink at path is replaced by a new file when opening).
+ * Opaque. Threading: one owner thread.
+ */
+struct stats_summary_file;
+
+/*
+ * Create path (O_EXCL, O_NOFOLLOW; mode 0666 less the umask). Without force
+ * an existing path is -EEXIST; with force an existing regular file is opened
+ * without truncating it and anything else at path is removed first.
+ * Returns 0 and *out (owned: stats_summary_file_close), or a negative code
+ * with a message naming the file in err[0..err_cap). Threading: owner.
+ */
+__attribute__((warn_unused_result)) int stats_summary_file_open(const char *path, bool force,
+                                                                struct stats_summary_file **out,
+                                                                char *err, size_t err_cap);
+
+/*
+ * Render the summary and write it into f (borrowed) from offset 0, cut the
+ * file to that length and fsync it. Returns 0 or a negative code with a
+ * message naming the file in err. Threading: owner.
+ */
+__attribute__((warn_unused_result)) int
+stats_summary_file_write(const struct stats_summary *s, const struct stats_summary_run *run,
+                         struct stats_summary_file *f, char *err, size_t err_cap);
+
+/*
+ * Close f. A file this object created and never wrote is removed (while
+ * the caller may still do so), so a run that stops before scanning leaves
+ * no empty summary behind. NULL is a no-op. Threading: owner.
+ */
+void stats_summary_file_close(struct stats_summary_file *f);
+
+/*
  * Startup check, so a run does not fail only at its end: without force,
  * -EEXIST if path exists (lstat); with or without, -ENOENT/-ENOTDIR/-EACCES
  * when its directory cannot take a new file. Returns 0 or the code with a

@@ -1,0 +1,678 @@
+/*
+ * The dpdk engine: raw Ethernet frames through one DPDK port (any PMD: a
+ * NIC, net_af_xdp, net_af_packet, net_ring, net_null).
+ *
+ * Threads and queues. scan.c's TX and RX threads are plain pthreads; each
+ * registers itself as an EAL lcore on its first burst (rte_thread_register)
+ * so the mempool's per-lcore caches serve it. TX queue 0 belongs to the TX
+ * thread. The RX thread answers ARP and neighbour solicitations for our
+ * --source addresses (the resolver must reach us, and its kernel re-checks
+ * the mapping now and then); it sends those answers on TX queue 1 when the
+ * port has a second TX queue. A port with a single TX queue (net_af_packet
+ * with its default qpairs=1) shares queue 0: whoever sends takes a flag with
+ * one atomic exchange per burst and never waits for it. The TX thread gives
+ * up the burst (returns 0, scan.c retries) and the RX thread keeps its few
+ * answers for its next pass, at most a few milliseconds later.
+ *
+ * TX: one template per (family, resolver) built in open after the next-hop
+ * MAC is known (--next-hop-mac, else ARP / neighbour discovery through the
+ * port itself, so resolvers must be on-link: behind a gateway, give the
+ * gateway's MAC with --next-hop-mac). Per datagram: an mbuf from the bulk
+ * allocation, the template copied, the changing fields and checksums
+ * written (packet/raw.c), the payload copied; one rte_eth_tx_burst. What the
+ * PMD does not accept is freed and the caller retries it.
+ *
+ * RX: rte_eth_rx_burst on every RX queue, each frame classified by
+ * packet/raw.c; datagrams point into their mbufs, which are held until the
+ * next rx_burst call and freed at its start. Frames to us that fail
+ * validation are counted by reason (rx_drops). With nothing to read the
+ * thread sleeps in short naps until the timeout: PMDs in general have no
+ * file descriptor to wait on, and a spinning core would starve the TX
+ * thread on small machines.
+ *
+ * Privileges: EAL, port and mempool are set up in open, as root; after
+ * scan.c drops to --user nothing here needs a privilege (with --no-huge the
+ * memory is anonymous, af_packet's sockets stay open).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <rte_alarm.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "packet/engine.h"
+#include "packet/raw.h"
+
+#define DPDK_ARGS_MAX      64   /* EAL arguments from --dpdk-args */
+#define DPDK_RXQ_MAX       4    /* RX queues polled (net_af_packet: one per qpair) */
+#define DPDK_TXQ_WANT      2    /* TX thread's queue + the RX thread's answers */
+#define DPDK_RX_DESC       1024 /* per queue, adjusted to the PMD's limits */
+#define DPDK_TX_DESC       1024
+#define DPDK_MBUF_CACHE    256 /* per-lcore mempool cache */
+#define DPDK_CTRL_PENDING  32  /* ARP/NDP answers waiting for the TX queue */
+#define DPDK_RESOLVE_TRIES 3   /* ARP/NS rounds in open */
+#define DPDK_RESOLVE_MS    1000
+#define DPDK_IDLE_NAP_NS   50000 /* rx_burst nap when the port is empty */
+#define DPDK_NB_DROPS      8     /* frame drop reasons, engine.h rx_drops */
+
+struct pkt_engine {
+    uint16_t port;
+    uint16_t nb_rxq;
+    uint16_t nb_txq;
+    uint16_t ctrl_txq; /* queue for ARP/NDP answers (0 when shared) */
+    bool shared_txq;
+    bool has_next_hop_mac;
+    bool eal_up;
+    bool port_configured;
+    bool port_started;
+    uint8_t next_hop_mac[6];
+    struct pkt_raw_self self;
+    struct rte_mempool *pool;
+    char *args; /* the split --dpdk-args; EAL may keep pointers into it */
+    char port_name[RTE_ETH_NAME_MAX_LEN];
+    char driver[32];
+
+    /* Shared-queue flag: 1 while a thread is inside tx on queue 0. */
+    alignas(64) atomic_int txq_busy;
+
+    /* TX thread. The peer table is written in open (and, with
+     * --next-hop-mac, by the TX thread for new destinations). */
+    alignas(64) uint64_t tx_errors; /* relaxed stores; any thread reads */
+    uint16_t ip_id;
+    struct rte_mbuf *tx_m[PKT_ENGINE_BURST_MAX];
+    uint16_t tx_idx[PKT_ENGINE_BURST_MAX];
+    struct pkt_raw_peers peers;
+
+    /* RX thread (and the main thread during open). */
+    alignas(64) uint64_t drops[DPDK_NB_DROPS]; /* relaxed stores; any thread reads */
+    unsigned nb_held;
+    unsigned nb_ctrl;
+    struct rte_mbuf *held[PKT_ENGINE_BURST_MAX];
+    struct rte_mbuf *rx_m[PKT_ENGINE_BURST_MAX];
+    struct rte_mbuf *ctrl[DPDK_CTRL_PENDING];
+    uint8_t reply[PKT_RAW_CTRL_MAX];
+};
+
+/* Set once per thread: rte_thread_register gives a plain pthread an lcore
+ * ID, hence its own mempool cache. Failing that (all lcore slots taken), the
+ * thread still works, on the mempool's shared ring only. */
+static _Thread_local bool thread_known;
+
+static void thread_register(void)
+{
+    if (thread_known)
+        return;
+    thread_known = true;
+    if (rte_lcore_id() == LCORE_ID_ANY)
+        (void)rte_thread_register();
+}
+
+/* Single writer, relaxed: the stats thread only needs eventual values. */
+static void count(uint64_t *c, uint64_t n)
+{
+    __atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void nap(long ns)
+{
+    struct timespec ts = { 0, ns };
+    nanosleep(&ts, NULL);
+}
+
+static void dpdk_close(struct pkt_engine *e)
+{
+    if (e == NULL)
+        return;
+    if (e->nb_held > 0)
+        rte_pktmbuf_free_bulk(e->held, e->nb_held);
+    if (e->nb_ctrl > 0)
+        rte_pktmbuf_free_bulk(e->ctrl, e->nb_ctrl);
+    if (e->port_started)
+        (void)rte_eth_dev_stop(e->port);
+    if (e->port_configured)
+        (void)rte_eth_dev_close(e->port);
+    rte_mempool_free(e->pool);
+    if (e->eal_up)
+        (void)rte_eal_cleanup();
+    free(e->args);
+    free(e);
+}
+
+/* ---- control frames (ARP/NDP) -------------------------------------------- */
+
+/* Send the pending answers that the TX queue takes now; keep the rest. */
+static void ctrl_flush(struct pkt_engine *e)
+{
+    if (e->nb_ctrl == 0)
+        return;
+    uint16_t sent;
+    if (e->shared_txq) {
+        if (atomic_exchange_explicit(&e->txq_busy, 1, memory_order_acquire) != 0)
+            return; /* the TX thread is sending; next pass */
+        sent = rte_eth_tx_burst(e->port, 0, e->ctrl, (uint16_t)e->nb_ctrl);
+        atomic_store_explicit(&e->txq_busy, 0, memory_order_release);
+    } else {
+        sent = rte_eth_tx_burst(e->port, e->ctrl_txq, e->ctrl, (uint16_t)e->nb_ctrl);
+    }
+    e->nb_ctrl -= sent;
+    memmove(e->ctrl, e->ctrl + sent, e->nb_ctrl * sizeof(e->ctrl[0]));
+}
+
+/* Queue one control frame (copied) for ctrl_flush; dropped when full. */
+static void ctrl_queue(struct pkt_engine *e, const uint8_t *frame, uint16_t len)
+{
+    if (e->nb_ctrl == DPDK_CTRL_PENDING)
+        return;
+    struct rte_mbuf *m = rte_pktmbuf_alloc(e->pool);
+    if (m == NULL)
+        return;
+    uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+    if (p == NULL) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    memcpy(p, frame, len);
+    e->ctrl[e->nb_ctrl++] = m;
+}
+
+/* ---- RX -------------------------------------------------------------------- */
+
+/*
+ * One received frame. Returns 1 when it is a datagram for the caller (the
+ * mbuf is then held), else 0 (the mbuf is freed). learn: apply ARP/NDP
+ * mappings to the peer table (open only; during the scan the table
+ * belongs to the TX thread).
+ */
+static unsigned rx_one(struct pkt_engine *e, struct rte_mbuf *m, struct pkt_dgram *d, bool learn,
+                       unsigned *resolved)
+{
+    const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+    struct pkt_raw_rx rx;
+    int kind;
+    /* A frame in several segments is larger than one mbuf, hence than any
+     * reply we accept: a length drop without looking further. */
+    if (m->nb_segs != 1)
+        kind = PKT_FRAME_E_LEN;
+    else
+        kind = pkt_raw_classify(frame, m->data_len, &e->self, &rx, e->reply, sizeof(e->reply));
+    if (kind < 0) {
+        if (kind >= -DPDK_NB_DROPS)
+            count(&e->drops[-kind - 1], 1);
+        rte_pktmbuf_free(m);
+        return 0;
+    }
+    if (kind == PKT_RAW_UDP) {
+        d->peer = rx.src;
+        d->peer_port = rx.src_port;
+        d->local_port = rx.dst_port;
+        d->len = rx.payload_len;
+        d->truncated = 0;
+        d->data = rte_pktmbuf_mtod_offset(m, uint8_t *, rx.payload_off);
+        e->held[e->nb_held++] = m;
+        return 1;
+    }
+    if ((kind == PKT_RAW_ARP_REQUEST || kind == PKT_RAW_NDP_SOLICIT) && rx.reply_len > 0)
+        ctrl_queue(e, e->reply, rx.reply_len);
+    if (learn && resolved != NULL)
+        *resolved += (unsigned)pkt_raw_peers_learn(&e->peers, &e->self, &rx);
+    rte_pktmbuf_free(m);
+    return 0;
+}
+
+/* One pass over the RX queues: up to nb datagrams into d. *frames counts
+ * the frames seen (datagrams or not). */
+static unsigned rx_poll(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb, unsigned *frames,
+                        bool learn, unsigned *resolved)
+{
+    unsigned got = 0;
+    for (uint16_t q = 0; q < e->nb_rxq && got < nb; q++) {
+        uint16_t k = rte_eth_rx_burst(e->port, q, e->rx_m, (uint16_t)(nb - got));
+        *frames += k;
+        for (uint16_t i = 0; i < k; i++)
+            got += rx_one(e, e->rx_m[i], &d[got], learn, resolved);
+    }
+    return got;
+}
+
+static unsigned dpdk_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb,
+                              int timeout_ms)
+{
+    thread_register();
+    if (e->nb_held > 0) {
+        rte_pktmbuf_free_bulk(e->held, e->nb_held);
+        e->nb_held = 0;
+    }
+    if (nb > PKT_ENGINE_BURST_MAX)
+        nb = PKT_ENGINE_BURST_MAX;
+    uint64_t deadline = 0;
+    for (;;) {
+        unsigned frames = 0;
+        unsigned got = rx_poll(e, d, nb, &frames, false, NULL);
+        ctrl_flush(e);
+        if (got > 0 || timeout_ms <= 0)
+            return got;
+        uint64_t now = mono_ns();
+        if (deadline == 0)
+            deadline = now + (uint64_t)timeout_ms * 1000000u;
+        else if (now >= deadline)
+            return 0;
+        if (frames == 0)
+            nap(DPDK_IDLE_NAP_NS);
+    }
+}
+
+/* ---- TX -------------------------------------------------------------------- */
+
+static unsigned dpdk_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb)
+{
+    thread_register();
+    if (nb > PKT_ENGINE_BURST_MAX)
+        nb = PKT_ENGINE_BURST_MAX;
+    if (nb == 0)
+        return 0;
+    if (e->shared_txq && atomic_exchange_explicit(&e->txq_busy, 1, memory_order_acquire) != 0)
+        return 0; /* the RX thread is sending an ARP/NDP answer: retry */
+    if (rte_pktmbuf_alloc_bulk(e->pool, e->tx_m, nb) != 0) {
+        if (e->shared_txq)
+            atomic_store_explicit(&e->txq_busy, 0, memory_order_release);
+        return 0; /* pool empty for a moment (mbufs in flight): retry */
+    }
+    unsigned n = 0;
+    for (unsigned i = 0; i < nb; i++) {
+        const struct pkt_dgram *g = &d[i];
+        struct pkt_raw_peer *peer = pkt_raw_peers_find(&e->peers, &g->peer);
+        if (peer == NULL && e->has_next_hop_mac) {
+            /* Any destination goes to the one next hop: its template is
+             * made the first time (the table is the TX thread's). */
+            peer = pkt_raw_peers_add(&e->peers, &g->peer);
+            if (peer != NULL && pkt_raw_peer_set_mac(peer, &e->self, e->next_hop_mac) != 0)
+                peer = NULL;
+        }
+        struct rte_mbuf *m = e->tx_m[n];
+        if (peer == NULL || !peer->resolved ||
+            (size_t)peer->tmpl.hdr_len + g->len > rte_pktmbuf_tailroom(m))
+            continue; /* not ours to send: counted below if taken */
+        uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+        size_t flen = pkt_raw_tmpl_write(&peer->tmpl, buf, g->local_port, g->peer_port,
+                                         e->ip_id++, g->data, g->len);
+        m->data_len = (uint16_t)flen;
+        m->pkt_len = (uint32_t)flen;
+        e->tx_idx[n++] = (uint16_t)i;
+    }
+    uint16_t sent = n > 0 ? rte_eth_tx_burst(e->port, 0, e->tx_m, (uint16_t)n) : 0;
+    if (e->shared_txq)
+        atomic_store_explicit(&e->txq_busy, 0, memory_order_release);
+    /* Unsent frames and the mbufs of skipped datagrams go back to the pool. */
+    if (sent < nb)
+        rte_pktmbuf_free_bulk(e->tx_m + sent, nb - sent);
+    unsigned taken = sent == n ? nb : e->tx_idx[sent];
+    /* Datagrams skipped inside the taken prefix are errors; those after it
+     * come back in the caller's retry and are judged then. */
+    unsigned skipped = taken - sent;
+    if (skipped > 0)
+        count(&e->tx_errors, skipped);
+    return taken;
+}
+
+/* ---- open ------------------------------------------------------------------ */
+
+__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t err_len, int rc,
+                                                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int eal_init(struct pkt_engine *e, const char *args, char *err, size_t err_len)
+{
+    static bool eal_used; /* DPDK cannot initialise EAL twice in one process */
+    static char prog[] = "fcrscan";
+    static char no_telemetry[] = "--no-telemetry";
+    char *argv[DPDK_ARGS_MAX + 3];
+    int argc = 0;
+    argv[argc++] = prog;
+    /* Telemetry would listen on a socket for the whole run; a later
+     * --telemetry in --dpdk-args turns it back on. */
+    argv[argc++] = no_telemetry;
+    if (args != NULL) {
+        e->args = strdup(args);
+        if (e->args == NULL)
+            return fail(err, err_len, -ENOMEM, "dpdk engine: %s", "out of memory");
+        char *save = NULL;
+        for (char *t = strtok_r(e->args, " \t\n", &save); t != NULL;
+             t = strtok_r(NULL, " \t\n", &save)) {
+            if (argc == DPDK_ARGS_MAX + 2)
+                return fail(err, err_len, -E2BIG, "dpdk engine: more than %d --dpdk-args words",
+                            DPDK_ARGS_MAX);
+            argv[argc++] = t;
+        }
+    }
+    argv[argc] = NULL;
+    if (eal_used)
+        return fail(err, err_len, -EALREADY,
+                    "dpdk engine: %s", "EAL was already initialised in this process");
+    eal_used = true;
+    /* EAL's notices ("Detected CPU lcores", ...) are noise on a scanner's
+     * stderr; --log-level in --dpdk-args still overrides this. */
+    rte_log_set_global_level(RTE_LOG_WARNING);
+    if (rte_eal_init(argc, argv) < 0)
+        return fail(err, err_len, rte_errno > 0 ? -rte_errno : -EINVAL,
+                    "dpdk engine: EAL initialisation failed (--dpdk-args): %s",
+                    rte_strerror(rte_errno));
+    e->eal_up = true;
+    return 0;
+}
+
+/*
+ * scan.c's privilege drop (scanner/privs.c) changes the IDs of every thread,
+ * but no_new_privs and the capability bounding set are per thread, and EAL
+ * started its own threads (an lcore worker per extra core, the interrupt
+ * thread) before it. Set both on those threads now, while we still may
+ * (CAP_SETPCAP), so no thread of the process could regain privileges
+ * through a set-user-ID execve (../shared/TESTING.md S01).
+ */
+static void harden_thread(void)
+{
+    (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    for (int cap = 0; cap <= 63; cap++)
+        (void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+}
+
+static int harden_worker(void *arg)
+{
+    (void)arg;
+    harden_thread();
+    return 0;
+}
+
+static void harden_alarm(void *arg)
+{
+    harden_thread();
+    atomic_store_explicit((atomic_int *)arg, 1, memory_order_release);
+}
+
+static int eal_threads_harden(char *err, size_t err_len)
+{
+    for (unsigned lc = rte_get_next_lcore(UINT_MAX, 1, 0); lc < RTE_MAX_LCORE;
+         lc = rte_get_next_lcore(lc, 1, 0)) {
+        if (rte_eal_remote_launch(harden_worker, NULL, lc) != 0)
+            return fail(err, err_len, -EIO, "dpdk engine: cannot reach EAL lcore %u", lc);
+        (void)rte_eal_wait_lcore(lc);
+    }
+    /* Alarm callbacks run on the interrupt thread. */
+    static atomic_int done;
+    atomic_store(&done, 0);
+    if (rte_eal_alarm_set(1, harden_alarm, &done) != 0)
+        return fail(err, err_len, -EIO, "dpdk engine: %s", "cannot set an EAL alarm");
+    for (unsigned i = 0; i < 2000 && !atomic_load_explicit(&done, memory_order_acquire); i++)
+        nap(500000);
+    if (!atomic_load_explicit(&done, memory_order_acquire)) {
+        (void)rte_eal_alarm_cancel(harden_alarm, &done);
+        return fail(err, err_len, -ETIMEDOUT, "dpdk engine: %s",
+                    "EAL's interrupt thread did not run its alarm");
+    }
+    return 0;
+}
+
+static int port_setup(struct pkt_engine *e, char *err, size_t err_len)
+{
+    /* The first port EAL probed (a NIC or the first --vdev). */
+    e->port = rte_eth_find_next(0);
+    if (e->port >= RTE_MAX_ETHPORTS)
+        return fail(err, err_len, -ENODEV,
+                    "dpdk engine: no DPDK port (%s)",
+                    "give a NIC or a --vdev=... in --dpdk-args");
+    (void)rte_eth_dev_get_name_by_port(e->port, e->port_name);
+    struct rte_eth_dev_info info;
+    int rc = rte_eth_dev_info_get(e->port, &info);
+    if (rc != 0)
+        return fail(err, err_len, rc, "dpdk engine: port %s: cannot read device info",
+                    e->port_name);
+    snprintf(e->driver, sizeof(e->driver), "%s", info.driver_name);
+    /* net_af_packet fans received frames out over all its qpairs: every
+     * RX queue must be read. Elsewhere one queue receives everything (no RSS). */
+    e->nb_rxq = 1;
+    if (strcmp(info.driver_name, "net_af_packet") == 0)
+        e->nb_rxq = info.max_rx_queues < DPDK_RXQ_MAX ? info.max_rx_queues : DPDK_RXQ_MAX;
+    if (e->nb_rxq == 0)
+        e->nb_rxq = 1;
+    e->nb_txq = info.max_tx_queues >= DPDK_TXQ_WANT ? DPDK_TXQ_WANT : 1;
+    e->shared_txq = e->nb_txq == 1;
+    e->ctrl_txq = e->shared_txq ? 0 : 1;
+
+    uint16_t nb_rxd = DPDK_RX_DESC, nb_txd = DPDK_TX_DESC;
+    struct rte_eth_conf conf;
+    memset(&conf, 0, sizeof(conf));
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+    rc = rte_eth_dev_configure(e->port, e->nb_rxq, e->nb_txq, &conf);
+    if (rc != 0)
+        return fail(err, err_len, rc, "dpdk engine: port %s: configure failed", e->port_name);
+    e->port_configured = true;
+    rc = rte_eth_dev_adjust_nb_rx_tx_desc(e->port, &nb_rxd, &nb_txd);
+    if (rc != 0)
+        return fail(err, err_len, rc, "dpdk engine: port %s: descriptor counts refused",
+                    e->port_name);
+
+    int sock = rte_eth_dev_socket_id(e->port);
+    if (sock < 0)
+        sock = (int)rte_socket_id();
+    /* Every descriptor may hold an mbuf, plus bursts in flight, held RX
+     * bursts, control frames, and what the lcore caches keep (<= 1.5x). */
+    unsigned nb_mbufs = (unsigned)e->nb_rxq * nb_rxd + (unsigned)e->nb_txq * nb_txd +
+                        4u * PKT_ENGINE_BURST_MAX + DPDK_CTRL_PENDING +
+                        8u * DPDK_MBUF_CACHE * 3 / 2;
+    unsigned pow = 1024;
+    while (pow - 1 < nb_mbufs)
+        pow <<= 1;
+    e->pool = rte_pktmbuf_pool_create("fcrscan_mbufs", pow - 1, DPDK_MBUF_CACHE, 0,
+                                      RTE_MBUF_DEFAULT_BUF_SIZE, sock);
+    if (e->pool == NULL)
+        return fail(err, err_len, -ENOMEM,
+                    "dpdk engine: cannot create the mbuf pool: %s (more -m memory?)",
+                    rte_strerror(rte_errno));
+    for (uint16_t q = 0; q < e->nb_rxq; q++) {
+        rc = rte_eth_rx_queue_setup(e->port, q, nb_rxd, (unsigned)sock, NULL, e->pool);
+        if (rc != 0)
+            return fail(err, err_len, rc, "dpdk engine: port %s: RX queue setup failed",
+                        e->port_name);
+    }
+    for (uint16_t q = 0; q < e->nb_txq; q++) {
+        rc = rte_eth_tx_queue_setup(e->port, q, nb_txd, (unsigned)sock, NULL);
+        if (rc != 0)
+            return fail(err, err_len, rc, "dpdk engine: port %s: TX queue setup failed",
+                        e->port_name);
+    }
+    rc = rte_eth_dev_start(e->port);
+    if (rc != 0)
+        return fail(err, err_len, rc, "dpdk engine: port %s: start failed", e->port_name);
+    e->port_started = true;
+    struct rte_ether_addr mac;
+    rc = rte_eth_macaddr_get(e->port, &mac);
+    if (rc != 0)
+        return fail(err, err_len, rc, "dpdk engine: port %s: no MAC address", e->port_name);
+    memcpy(e->self.mac, mac.addr_bytes, 6);
+    /* Neighbour solicitations for us go to a multicast group. Not every
+     * PMD filters multicast (or can be told to stop): failure is fine. */
+    if (e->self.v6.family == PKT_ADDR_V6)
+        (void)rte_eth_allmulticast_enable(e->port);
+    return 0;
+}
+
+/* Send one ARP request / NS per unresolved peer. */
+static void solicit_unresolved(struct pkt_engine *e)
+{
+    for (unsigned i = 0; i < e->peers.nb; i++) {
+        const struct pkt_raw_peer *p = &e->peers.peer[i];
+        if (p->resolved)
+            continue;
+        uint8_t frame[PKT_RAW_CTRL_MAX];
+        int n = pkt_raw_solicit_build(frame, sizeof(frame), &e->self, &p->addr);
+        if (n > 0) {
+            ctrl_queue(e, frame, (uint16_t)n);
+            if (e->nb_ctrl == DPDK_CTRL_PENDING)
+                ctrl_flush(e);
+        }
+    }
+    ctrl_flush(e);
+}
+
+/*
+ * Learn every peer's MAC through the port: a few rounds of requests, each
+ * followed by a bounded wait in which replies are applied and requests for
+ * our own addresses answered. Main thread, before any worker runs.
+ */
+static int resolve_peers(struct pkt_engine *e, char *err, size_t err_len)
+{
+    unsigned left = 0;
+    for (unsigned i = 0; i < e->peers.nb; i++)
+        left += e->peers.peer[i].resolved ? 0u : 1u;
+    struct pkt_dgram scratch[PKT_ENGINE_BURST_MAX];
+    for (unsigned round = 0; round < DPDK_RESOLVE_TRIES && left > 0; round++) {
+        solicit_unresolved(e);
+        uint64_t deadline = mono_ns() + (uint64_t)DPDK_RESOLVE_MS * 1000000u;
+        while (left > 0 && mono_ns() < deadline) {
+            unsigned frames = 0, resolved = 0;
+            /* Datagrams arriving now are nobody's yet: dropped with the burst. */
+            (void)rx_poll(e, scratch, PKT_ENGINE_BURST_MAX, &frames, true, &resolved);
+            if (e->nb_held > 0) {
+                rte_pktmbuf_free_bulk(e->held, e->nb_held);
+                e->nb_held = 0;
+            }
+            ctrl_flush(e);
+            left -= resolved;
+            if (frames == 0)
+                nap(1000000);
+        }
+    }
+    if (left == 0)
+        return 0;
+    for (unsigned i = 0; i < e->peers.nb; i++) {
+        const struct pkt_raw_peer *p = &e->peers.peer[i];
+        if (p->resolved)
+            continue;
+        char addr[PKT_ADDR_TEXT_MAX];
+        pkt_addr_format(&p->addr, addr, sizeof(addr));
+        snprintf(err, err_len,
+                 "dpdk engine: no %s reply from %s on port %s after %d tries in %d s; the raw "
+                 "engines reach on-link resolvers only, or give the gateway's --next-hop-mac",
+                 p->addr.family == PKT_ADDR_V4 ? "ARP" : "neighbour advertisement", addr,
+                 e->port_name, DPDK_RESOLVE_TRIES, DPDK_RESOLVE_TRIES * DPDK_RESOLVE_MS / 1000);
+        break;
+    }
+    return -EHOSTUNREACH;
+}
+
+static int peers_setup(struct pkt_engine *e, const struct pkt_engine_config *cfg, char *err,
+                       size_t err_len)
+{
+    pkt_raw_peers_init(&e->peers);
+    if (cfg->nb_peers > PKT_ENGINE_PEERS_MAX)
+        return fail(err, err_len, -EINVAL, "dpdk engine: %s", "too many destinations");
+    for (unsigned i = 0; i < cfg->nb_peers; i++) {
+        const struct pkt_addr *a = &cfg->peers[i];
+        struct pkt_raw_peer *p = pkt_raw_peers_add(&e->peers, a);
+        if (p == NULL)
+            return fail(err, err_len, -EINVAL, "dpdk engine: %s", "bad destination address");
+        const struct pkt_addr *src = a->family == PKT_ADDR_V4 ? &e->self.v4 : &e->self.v6;
+        if (src->family != a->family)
+            return fail(err, err_len, -EINVAL, "dpdk engine: %s",
+                        "a resolver's address family has no --source address");
+        if (e->has_next_hop_mac && !p->resolved &&
+            pkt_raw_peer_set_mac(p, &e->self, e->next_hop_mac) != 0)
+            return fail(err, err_len, -EINVAL, "dpdk engine: %s", "cannot build a template");
+    }
+    return e->has_next_hop_mac ? 0 : resolve_peers(e, err, err_len);
+}
+
+static int dpdk_open(const struct pkt_engine_config *cfg, struct pkt_engine **out, char *err,
+                     size_t err_len)
+{
+    if ((cfg->want_v4 && cfg->source_v4.family != PKT_ADDR_V4) ||
+        (cfg->want_v6 && cfg->source_v6.family != PKT_ADDR_V6)) {
+        snprintf(err, err_len, "dpdk engine: each family scanned needs its --source address");
+        return -EINVAL;
+    }
+    struct pkt_engine *e = aligned_alloc(64, sizeof(*e));
+    if (e == NULL) {
+        snprintf(err, err_len, "dpdk engine: out of memory");
+        return -ENOMEM;
+    }
+    memset(e, 0, sizeof(*e));
+    atomic_init(&e->txq_busy, 0);
+    if (cfg->source_v4.family == PKT_ADDR_V4)
+        e->self.v4 = cfg->source_v4;
+    if (cfg->source_v6.family == PKT_ADDR_V6)
+        e->self.v6 = cfg->source_v6;
+    e->has_next_hop_mac = cfg->has_next_hop_mac;
+    memcpy(e->next_hop_mac, cfg->next_hop_mac, 6);
+
+    int rc = eal_init(e, cfg->dpdk_args, err, err_len);
+    if (rc == 0)
+        rc = eal_threads_harden(err, err_len);
+    if (rc == 0)
+        rc = port_setup(e, err, err_len);
+    if (rc == 0)
+        rc = peers_setup(e, cfg, err, err_len);
+    if (rc != 0) {
+        dpdk_close(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+static unsigned dpdk_ports(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
+                           unsigned cap)
+{
+    (void)e;
+    (void)family;
+    (void)ports;
+    (void)cap;
+    return 0; /* any source port: scan.c keys them over 1024..65535 */
+}
+
+static uint64_t dpdk_tx_errors(const struct pkt_engine *e)
+{
+    return __atomic_load_n(&e->tx_errors, __ATOMIC_RELAXED);
+}
+
+static void dpdk_rx_drops(const struct pkt_engine *e, uint64_t out[8])
+{
+    for (unsigned i = 0; i < DPDK_NB_DROPS; i++)
+        out[i] = __atomic_load_n(&e->drops[i], __ATOMIC_RELAXED);
+}
+
+const struct pkt_engine_ops pkt_engine_dpdk = {
+    .name = "dpdk",
+    .open = dpdk_open,
+    .tx_burst = dpdk_tx_burst,
+    .rx_burst = dpdk_rx_burst,
+    .ports = dpdk_ports,
+    .tx_errors = dpdk_tx_errors,
+    .rx_drops = dpdk_rx_drops,
+    .close = dpdk_close,
+};
