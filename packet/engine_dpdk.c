@@ -36,6 +36,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -376,6 +378,11 @@ static int eal_init(struct pkt_engine *e, const char *args, char *err, size_t er
         return fail(err, err_len, -EALREADY,
                     "dpdk engine: %s", "EAL was already initialised in this process");
     eal_used = true;
+    /* EAL pins the calling thread to the main lcore's CPU. scan.c creates
+     * its TX and RX threads from this thread later, and they would inherit
+     * that single CPU: give the thread back the CPU set it had. */
+    cpu_set_t cpus;
+    bool have_cpus = pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus) == 0;
     /* EAL's notices ("Detected CPU lcores", ...) are noise on a scanner's
      * stderr; --log-level in --dpdk-args still overrides this. */
     rte_log_set_global_level(RTE_LOG_WARNING);
@@ -384,6 +391,8 @@ static int eal_init(struct pkt_engine *e, const char *args, char *err, size_t er
                     "dpdk engine: EAL initialisation failed (--dpdk-args): %s",
                     rte_strerror(rte_errno));
     e->eal_up = true;
+    if (have_cpus)
+        (void)pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
     return 0;
 }
 

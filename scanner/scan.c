@@ -35,13 +35,14 @@
 #include "scanner/scan.h"
 #include "scanner/verdict.h"
 
-#define SCAN_REF_FWD   0x80000000u
-#define FWD_EVICTING   UINT32_MAX
-#define WAIT_CLOSED    UINT64_MAX
-#define FWD_ADDRS_MAX  32
-#define TIMEOUT_MAX_MS 6000u
-#define RECENT_SLOTS   65536u
-#define REQ_UDP        0u /* send the current attempt over UDP */
+#define SCAN_REF_FWD        0x80000000u
+#define FWD_EVICTING        UINT32_MAX
+#define WAIT_CLOSED         UINT64_MAX
+#define FWD_ADDRS_MAX       32
+#define TIMEOUT_MAX_MS      6000u
+#define RECENT_SLOTS        65536u
+#define SCAN_0X20_LOWER_MAX 8u /* lower-cased answers before a resolver counts as non-0x20 */
+#define REQ_UDP             0u /* send the current attempt over UDP */
 
 enum worker_id { W_TX, W_RX, W_TCP, W_COUNT };
 
@@ -165,6 +166,10 @@ struct scan {
     struct timerq timers[SCAN_RETRIES_MAX + 1]; /* one FIFO per attempt */
     uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
     unsigned nb_ports[2];
+    /* 0x20 per resolver: answers that echoed our case, lower-cased answers
+     * that otherwise matched, and the verdict "does not do 0x20". */
+    _Atomic uint8_t res_case_ok[SCAN_RESOLVERS_MAX];
+    _Atomic uint32_t res_case_lower[SCAN_RESOLVERS_MAX];
     _Atomic uint8_t res_no0x20[SCAN_RESOLVERS_MAX];
     _Atomic uint64_t active;      /* admitted targets without a record yet */
     _Atomic uint64_t ptr_pending; /* targets whose PTR lookup is running */
@@ -1275,11 +1280,16 @@ static int validate(struct scan *s, struct worker *w, uint32_t st, const struct 
             pkt_dns_name_case20(want, qlen, id.case_bits);
             if (!pkt_dns_name_equal_case(want, qlen, r->qname.wire, r->qname.len)) {
                 /* A resolver that lower-cases every question cannot do 0x20:
-                 * say so once and stop relying on it for that resolver. */
+                 * after SCAN_0X20_LOWER_MAX such answers, and only if it never
+                 * echoed our case (so a spoofer who guessed one ID cannot
+                 * switch 0x20 off), say so once and send later queries to it
+                 * without 0x20. */
                 uint8_t low[PKT_DNS_NAME_MAX];
                 memcpy(low, r->qname.wire, r->qname.len);
                 pkt_dns_name_lower(low, r->qname.len);
                 if (memcmp(low, r->qname.wire, r->qname.len) == 0 &&
+                    !atomic_load_explicit(&s->res_case_ok[ri], memory_order_relaxed) &&
+                    atomic_fetch_add(&s->res_case_lower[ri], 1) + 1 >= SCAN_0X20_LOWER_MAX &&
                     atomic_exchange(&s->res_no0x20[ri], 1) == 0) {
                     char txt[PKT_ADDR_TEXT_MAX];
                     pkt_addr_format(&s->cfg->resolvers[ri].addr, txt, sizeof(txt));
@@ -1291,6 +1301,7 @@ static int validate(struct scan *s, struct worker *w, uint32_t st, const struct 
                 drop = STATS_DROP_CASE;
                 continue;
             }
+            atomic_store_explicit(&s->res_case_ok[ri], 1, memory_order_relaxed);
         }
         return a;
     }

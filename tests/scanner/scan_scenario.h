@@ -50,6 +50,14 @@ static uint8_t expected_verdict[R_COUNT] = {
     STATS_VERDICT_PASS,     STATS_VERDICT_MISMATCH,
 };
 
+enum { FLOOD_NONE, FLOOD_OTHER_PORT, FLOOD_SAME_PORT };
+
+/* A few plain "pass" targets get flooded (M06). */
+static bool is_flooded(unsigned i)
+{
+    return i % R_COUNT == R_PASS && (i / R_COUNT) % 64 == 0;
+}
+
 static inline unsigned rule_count(unsigned rule)
 {
     return NB_TARGETS / R_COUNT + (rule < NB_TARGETS % R_COUNT ? 1u : 0u);
@@ -66,6 +74,9 @@ struct responder {
     int fd;
     int fd_spoof;        /* 127.0.0.2, same port: a source we never queried */
     bool lower_question; /* answer with the question lower-cased (no 0x20) */
+    int flood;           /* M06: FLOOD_* before the real answer of flooded targets */
+    uint16_t other_port; /* a port of ours seen on another query */
+    unsigned flooded;    /* targets flooded */
     uint16_t port;
     _Atomic int quit;
     _Atomic uint8_t seen[NB_TARGETS];
@@ -234,6 +245,15 @@ static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out,
     return n;
 }
 
+/* Offset of the question's QTYPE high octet (the octet after the name). */
+static size_t off_qtype(const uint8_t *q, size_t len)
+{
+    size_t off = 12;
+    while (off < len && q[off] != 0)
+        off += q[off] + 1u;
+    return off + 1 < len ? off + 1 : len - 1;
+}
+
 static void *responder_main(void *arg)
 {
     struct responder *r = arg;
@@ -251,6 +271,42 @@ static void *responder_main(void *arg)
         size_t n = answer(r, q, (size_t)len, out, &x);
         if (n == 0)
             continue;
+        uint16_t qport = ntohs(from.sin_port);
+        size_t qt = off_qtype(q, (size_t)len);
+        int ti = -1;
+        char txt[PKT_DNS_PRESENT_MAX];
+        if (qt + 1 < (size_t)len && q[qt] == 0 && q[qt + 1] == PKT_DNS_TYPE_PTR &&
+            pkt_dns_name_present(q + 12, qt - 12, txt, sizeof(txt)) > 0)
+            ti = target_of_rev(txt);
+        if (r->flood != FLOOD_NONE && ti >= 0 && is_flooded((unsigned)ti) &&
+            (r->flood == FLOOD_SAME_PORT || r->other_port != 0)) {
+            /* An off-path attacker who knows the server and the question
+             * but not the ID: every ID, forged source = the server, a
+             * lower-cased question and an answer of its choice. */
+            uint8_t forged[512];
+            size_t qend = qt + 4;
+            memcpy(forged, q, qend);
+            pkt_dns_name_lower(forged + 12, qend - 4 - 12);
+            forged[2] = 0x81;
+            forged[3] = 0x80;
+            forged[6] = 0;
+            forged[7] = 1;
+            forged[8] = forged[9] = forged[10] = forged[11] = 0;
+            uint8_t evil[PKT_DNS_NAME_MAX];
+            int el = text_name("evil.example.net", evil);
+            size_t fn = qend + put_rr(forged + qend, PKT_DNS_TYPE_PTR, evil, (uint16_t)el);
+            struct sockaddr_in to = from;
+            if (r->flood == FLOOD_OTHER_PORT)
+                to.sin_port = htons(r->other_port);
+            for (unsigned id = 0; id < 65536; id++) {
+                forged[0] = (uint8_t)(id >> 8);
+                forged[1] = (uint8_t)id;
+                sendto(r->fd, forged, fn, 0, (struct sockaddr *)&to, fl);
+            }
+            r->flooded++;
+        }
+        if (qport != r->other_port)
+            r->other_port = qport;
         if (x.wrong_id_first) {
             out[0] ^= 0x5A;
             sendto(r->fd, out, n, 0, (struct sockaddr *)&from, fl);

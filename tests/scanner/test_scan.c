@@ -108,3 +108,55 @@ Test(scan, with_0x20_a_lowercasing_resolver_is_detected_not_trusted, .timeout = 
     free(c);
     free(res);
 }
+
+static void run_flood(int mode, bool use_0x20, struct scan_result *res, struct collect *c,
+                      unsigned *flooded)
+{
+    struct responder *resp = calloc(1, sizeof(*resp));
+    struct scan_config *cfg = calloc(1, sizeof(*cfg));
+    cr_assert(resp && cfg);
+    cr_assert(responder_start(resp));
+    resp->flood = mode;
+    config(cfg, c, resp->port, 256);
+    cfg->use_0x20 = use_0x20;
+    cfg->engine_cfg.rcvbuf_len = 8u << 20;
+    int rc = scan_run(cfg, res);
+    responder_stop(resp);
+    *flooded = resp->flooded;
+    cr_assert_eq(rc, 0, "scan_run: %s", res->error);
+    cr_assert_eq(res->end, SCAN_END_DONE);
+    free(resp);
+    free(cfg);
+}
+
+/* M06: an off-path attacker floods every ID to one of our ports other than
+ * the one the query left from: nothing is attributed, rows stay right. */
+Test(scan, offpath_flood_to_another_port_is_never_attributed, .timeout = 180)
+{
+    struct collect *c = calloc(1, sizeof(*c));
+    struct scan_result *res = calloc(1, sizeof(*res));
+    cr_assert(c && res);
+    unsigned flooded;
+    run_flood(FLOOD_OTHER_PORT, false, res, c, &flooded);
+    cr_assert_geq(flooded, 5, "only %u targets flooded", flooded);
+    cr_assert_eq(scenario_wrong_rows(c, true), 0);
+    cr_assert_gt(res->totals.dropped[STATS_DROP_WRONG_ID], 65535u * 4);
+    free(c);
+    free(res);
+}
+
+/* M06 with --0x20: even a flood to the right port (the worst case for the
+ * socket engine: the attacker guessed the port) is never attributed. */
+Test(scan, offpath_flood_to_the_right_port_fails_with_0x20, .timeout = 180)
+{
+    struct collect *c = calloc(1, sizeof(*c));
+    struct scan_result *res = calloc(1, sizeof(*res));
+    cr_assert(c && res);
+    unsigned flooded;
+    run_flood(FLOOD_SAME_PORT, true, res, c, &flooded);
+    cr_assert_geq(flooded, 5, "only %u targets flooded", flooded);
+    cr_assert_eq(scenario_wrong_rows(c, true), 0);
+    cr_assert_gt(res->totals.dropped[STATS_DROP_CASE], 0);
+    free(c);
+    free(res);
+}
