@@ -316,8 +316,8 @@ static unsigned dpdk_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d, u
             (size_t)peer->tmpl.hdr_len + g->len > rte_pktmbuf_tailroom(m))
             continue; /* not ours to send: counted below if taken */
         uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
-        size_t flen = pkt_raw_tmpl_write(&peer->tmpl, buf, g->local_port, g->peer_port,
-                                         e->ip_id++, g->data, g->len);
+        size_t flen = pkt_raw_tmpl_write(&peer->tmpl, buf, g->local_port, g->peer_port, e->ip_id++,
+                                         g->data, g->len);
         m->data_len = (uint16_t)flen;
         m->pkt_len = (uint32_t)flen;
         e->tx_idx[n++] = (uint16_t)i;
@@ -375,8 +375,8 @@ static int eal_init(struct pkt_engine *e, const char *args, char *err, size_t er
     }
     argv[argc] = NULL;
     if (eal_used)
-        return fail(err, err_len, -EALREADY,
-                    "dpdk engine: %s", "EAL was already initialised in this process");
+        return fail(err, err_len, -EALREADY, "dpdk engine: %s",
+                    "EAL was already initialised in this process");
     eal_used = true;
     /* EAL pins the calling thread to the main lcore's CPU. scan.c creates
      * its TX and RX threads from this thread later, and they would inherit
@@ -452,8 +452,7 @@ static int port_setup(struct pkt_engine *e, char *err, size_t err_len)
     /* The first port EAL probed (a NIC or the first --vdev). */
     e->port = rte_eth_find_next(0);
     if (e->port >= RTE_MAX_ETHPORTS)
-        return fail(err, err_len, -ENODEV,
-                    "dpdk engine: no DPDK port (%s)",
+        return fail(err, err_len, -ENODEV, "dpdk engine: no DPDK port (%s)",
                     "give a NIC or a --vdev=... in --dpdk-args");
     (void)rte_eth_dev_get_name_by_port(e->port, e->port_name);
     struct rte_eth_dev_info info;

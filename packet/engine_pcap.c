@@ -303,8 +303,8 @@ static int resolve_peers(struct pkt_engine *e, char *err, size_t err_len)
         for (unsigned i = 0; i < e->peers.nb; i++) {
             const struct pkt_raw_peer *p = &e->peers.peer[i];
             uint8_t frame[PKT_RAW_CTRL_MAX];
-            int n = p->resolved ? -1 : pkt_raw_solicit_build(frame, sizeof(frame), &e->self,
-                                                             &p->addr);
+            int n =
+                p->resolved ? -1 : pkt_raw_solicit_build(frame, sizeof(frame), &e->self, &p->addr);
             if (n > 0 && pcap_inject(e->rx, frame, (size_t)n) < 0)
                 return fail(err, err_len, -EIO, "pcap engine: %s: cannot send: %s", e->ifname,
                             pcap_geterr(e->rx));
@@ -332,8 +332,8 @@ static int resolve_peers(struct pkt_engine *e, char *err, size_t err_len)
         snprintf(err, err_len,
                  "pcap engine: no %s reply from %s on %s after %d tries in %d s; the raw "
                  "engines reach on-link resolvers only, or give the gateway's --next-hop-mac",
-                 p->addr.family == PKT_ADDR_V4 ? "ARP" : "neighbour advertisement", addr,
-                 e->ifname, PCAP_RESOLVE_TRIES, PCAP_RESOLVE_TRIES * PCAP_RESOLVE_MS / 1000);
+                 p->addr.family == PKT_ADDR_V4 ? "ARP" : "neighbour advertisement", addr, e->ifname,
+                 PCAP_RESOLVE_TRIES, PCAP_RESOLVE_TRIES * PCAP_RESOLVE_MS / 1000);
         break;
     }
     return -EHOSTUNREACH;
@@ -373,8 +373,7 @@ static int handles_setup(struct pkt_engine *e, char *err, size_t err_len)
         return fail(err, err_len, -EINVAL, "pcap engine: %s: %s", e->ifname, perr);
     e->rx_fd = pcap_get_selectable_fd(e->rx);
     if (e->rx_fd < 0)
-        return fail(err, err_len, -EINVAL, "pcap engine: %s: no selectable descriptor",
-                    e->ifname);
+        return fail(err, err_len, -EINVAL, "pcap engine: %s: no selectable descriptor", e->ifname);
     /* Our own frames are never replies; the kernel can skip them where it
      * supports a direction. */
     (void)pcap_setdirection(e->rx, PCAP_D_IN);
@@ -390,8 +389,8 @@ static int handles_setup(struct pkt_engine *e, char *err, size_t err_len)
     return rc;
 }
 
-static int pcap_engine_open(const struct pkt_engine_config *cfg, struct pkt_engine **out,
-                            char *err, size_t err_len)
+static int pcap_engine_open(const struct pkt_engine_config *cfg, struct pkt_engine **out, char *err,
+                            size_t err_len)
 {
     if (cfg->interface == NULL || cfg->interface[0] == '\0')
         return fail(err, err_len, -EINVAL, "pcap engine: %s", "--interface is required");

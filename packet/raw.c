@@ -195,8 +195,7 @@ static int classify_ndp(const uint8_t *frame, size_t off, bool tagged, bool to_u
     memcpy(out->learned_ip.bytes, src, 16);
     memcpy(out->learned_mac, lla != NULL ? lla : frame + 6, 6);
     if (reply != NULL && reply_cap >= PKT_RAW_CTRL_MAX) {
-        int n = ndp_build(reply, reply_cap, self, out->learned_mac, src, ICMP6_NA,
-                          self->v6.bytes);
+        int n = ndp_build(reply, reply_cap, self, out->learned_mac, src, ICMP6_NA, self->v6.bytes);
         if (n > 0)
             out->reply_len = (uint16_t)n;
     }

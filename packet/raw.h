@@ -125,9 +125,9 @@ void pkt_raw_ns_mac(const struct pkt_addr *target, uint8_t mac[6]);
 struct pkt_raw_tmpl {
     uint8_t hdr[PKT_RAW_HDR_MAX];
     uint8_t hdr_len;
-    uint8_t ip_off;  /* offset of the IP header in hdr */
-    uint8_t family;  /* PKT_ADDR_V4 or PKT_ADDR_V6 */
-    uint32_t ip_sum; /* IPv4: header words except total length, ID, checksum */
+    uint8_t ip_off;   /* offset of the IP header in hdr */
+    uint8_t family;   /* PKT_ADDR_V4 or PKT_ADDR_V6 */
+    uint32_t ip_sum;  /* IPv4: header words except total length, ID, checksum */
     uint32_t udp_sum; /* pseudo-header addresses + protocol */
 };
 

@@ -118,12 +118,13 @@ Test(pkt_raw, udp_to_us_is_a_datagram_pointing_into_the_frame)
 {
     struct pkt_raw_self self = us();
     uint8_t f[128];
-    int n = udp_frame(f, sizeof(f), OUR_MAC, v4(10, 53, 0, 2), self.v4, 53, 40000, DNS,
-                      sizeof(DNS));
+    int n =
+        udp_frame(f, sizeof(f), OUR_MAC, v4(10, 53, 0, 2), self.v4, 53, 40000, DNS, sizeof(DNS));
     cr_assert_gt(n, 0);
     struct pkt_raw_rx rx;
     cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, NULL, 0), PKT_RAW_UDP);
-    cr_assert(pkt_addr_equal(&rx.src, &(struct pkt_addr){ .family = 4, .bytes = { 10, 53, 0, 2 } }));
+    cr_assert(
+        pkt_addr_equal(&rx.src, &(struct pkt_addr){ .family = 4, .bytes = { 10, 53, 0, 2 } }));
     cr_assert_eq(rx.src_port, 53);
     cr_assert_eq(rx.dst_port, 40000);
     cr_assert_eq(rx.payload_len, sizeof(DNS));
@@ -144,8 +145,8 @@ Test(pkt_raw, frames_for_others_are_ignored_not_counted)
     uint8_t f[128];
     struct pkt_raw_rx rx;
     /* Another host's unicast MAC, even with our IP inside. */
-    int n = udp_frame(f, sizeof(f), OTHER_MAC, v4(10, 53, 0, 2), self.v4, 53, 4000, DNS,
-                      sizeof(DNS));
+    int n =
+        udp_frame(f, sizeof(f), OTHER_MAC, v4(10, 53, 0, 2), self.v4, 53, 4000, DNS, sizeof(DNS));
     cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, NULL, 0), PKT_RAW_IGNORE);
     /* Our MAC but another IP (and a broken checksum: still not ours to count). */
     n = udp_frame(f, sizeof(f), OUR_MAC, v4(10, 53, 0, 2), v4(10, 53, 0, 10), 53, 4000, DNS,
@@ -153,8 +154,7 @@ Test(pkt_raw, frames_for_others_are_ignored_not_counted)
     f[n - 1] ^= 0xff;
     cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, NULL, 0), PKT_RAW_IGNORE);
     /* An IPv6 frame to another address. */
-    n = udp_frame(f, sizeof(f), OUR_MAC, v6("fd53::2"), v6("fd53::10"), 53, 4000, DNS,
-                  sizeof(DNS));
+    n = udp_frame(f, sizeof(f), OUR_MAC, v6("fd53::2"), v6("fd53::10"), 53, 4000, DNS, sizeof(DNS));
     cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, NULL, 0), PKT_RAW_IGNORE);
     /* UDP to our solicited-node group is no reply. */
     struct pkt_addr group = v6("ff02::1:ff00:100");
@@ -170,13 +170,12 @@ Test(pkt_raw, family_without_a_source_is_ignored)
     struct pkt_raw_self self = us();
     uint8_t f[128];
     struct pkt_raw_rx rx;
-    int n4 = udp_frame(f, sizeof(f), OUR_MAC, v4(10, 53, 0, 2), self.v4, 53, 4000, DNS,
-                       sizeof(DNS));
+    int n4 =
+        udp_frame(f, sizeof(f), OUR_MAC, v4(10, 53, 0, 2), self.v4, 53, 4000, DNS, sizeof(DNS));
     self.v4.family = 0;
     cr_assert_eq(pkt_raw_classify(f, (size_t)n4, &self, &rx, NULL, 0), PKT_RAW_IGNORE);
     self = us();
-    int n6 = udp_frame(f, sizeof(f), OUR_MAC, v6("fd53::2"), self.v6, 53, 4000, DNS,
-                       sizeof(DNS));
+    int n6 = udp_frame(f, sizeof(f), OUR_MAC, v6("fd53::2"), self.v6, 53, 4000, DNS, sizeof(DNS));
     self.v6.family = 0;
     cr_assert_eq(pkt_raw_classify(f, (size_t)n6, &self, &rx, NULL, 0), PKT_RAW_IGNORE);
 }
@@ -187,8 +186,7 @@ Test(pkt_raw, damaged_frames_to_us_are_drops_by_reason)
     struct pkt_raw_self self = us();
     uint8_t f[128], g[128];
     struct pkt_raw_rx rx;
-    int n = udp_frame(f, sizeof(f), OUR_MAC, v4(10, 53, 0, 2), self.v4, 53, 4000, DNS,
-                      sizeof(DNS));
+    int n = udp_frame(f, sizeof(f), OUR_MAC, v4(10, 53, 0, 2), self.v4, 53, 4000, DNS, sizeof(DNS));
     cr_assert_gt(n, 0);
 
     cr_assert_eq(pkt_raw_classify(f, 10, &self, &rx, NULL, 0), PKT_FRAME_E_SHORT);
@@ -246,12 +244,12 @@ Test(pkt_raw, arp_request_for_us_gets_a_reply_octet_for_octet)
     cr_assert(pkt_addr_equal(&rx.learned_ip, &res.v4));
     cr_assert_eq(memcmp(rx.learned_mac, RES_MAC, 6), 0);
     static const uint8_t want[42] = {
-        0x02, 0x53, 0x00, 0x00, 0x00, 0x02, /* to the asker */
-        0x02, 0x53, 0x00, 0x00, 0x01, 0x00, /* from us */
-        0x08, 0x06,                         /* ARP */
-        0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x02, /* Ethernet/IPv4, reply */
-        0x02, 0x53, 0x00, 0x00, 0x01, 0x00, 10, 53, 0, 100, /* sender: us */
-        0x02, 0x53, 0x00, 0x00, 0x00, 0x02, 10, 53, 0, 2,   /* target: the asker */
+        0x02, 0x53, 0x00, 0x00, 0x00, 0x02,                     /* to the asker */
+        0x02, 0x53, 0x00, 0x00, 0x01, 0x00,                     /* from us */
+        0x08, 0x06,                                             /* ARP */
+        0x00, 0x01, 0x08, 0x00, 6,    4,    0x00, 0x02,         /* Ethernet/IPv4, reply */
+        0x02, 0x53, 0x00, 0x00, 0x01, 0x00, 10,   53,   0, 100, /* sender: us */
+        0x02, 0x53, 0x00, 0x00, 0x00, 0x02, 10,   53,   0, 2,   /* target: the asker */
     };
     cr_assert_eq(rx.reply_len, 42);
     cr_assert_eq(memcmp(reply, want, sizeof(want)), 0);
@@ -269,8 +267,7 @@ Test(pkt_raw, arp_for_others_tagged_or_foreign_is_ignored)
     uint8_t reply[PKT_RAW_CTRL_MAX];
     struct pkt_addr other = v4(10, 53, 0, 10);
     int n = pkt_raw_arp_request_build(f, sizeof(f), &res, &other);
-    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)),
-                 PKT_RAW_IGNORE);
+    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)), PKT_RAW_IGNORE);
 
     /* A VLAN-tagged request for us: we answer untagged, so not at all. */
     uint8_t t[64];
@@ -288,14 +285,12 @@ Test(pkt_raw, arp_for_others_tagged_or_foreign_is_ignored)
     n = pkt_raw_arp_request_build(f, sizeof(f), &res, &self.v4);
     f[16] = 0x86;
     f[17] = 0xdd;
-    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)),
-                 PKT_RAW_IGNORE);
+    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)), PKT_RAW_IGNORE);
 
     /* No IPv4 source: ARP is none of our business. */
     n = pkt_raw_arp_request_build(f, sizeof(f), &res, &self.v4);
     self.v4.family = 0;
-    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)),
-                 PKT_RAW_IGNORE);
+    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)), PKT_RAW_IGNORE);
 }
 
 Test(pkt_raw, arp_reply_to_us_is_learned)
@@ -351,8 +346,7 @@ Test(pkt_raw, solicitation_for_us_gets_an_advertisement_with_right_checksum)
     int n = pkt_raw_ns_build(ns, sizeof(ns), &res, &self.v6);
     cr_assert_eq(n, 86);
     struct pkt_raw_rx rx;
-    cr_assert_eq(pkt_raw_classify(ns, (size_t)n, &self, &rx, na, sizeof(na)),
-                 PKT_RAW_NDP_SOLICIT);
+    cr_assert_eq(pkt_raw_classify(ns, (size_t)n, &self, &rx, na, sizeof(na)), PKT_RAW_NDP_SOLICIT);
     cr_assert(rx.has_learned);
     cr_assert(pkt_addr_equal(&rx.learned_ip, &res.v6));
     cr_assert_eq(memcmp(rx.learned_mac, RES_MAC, 6), 0);
@@ -421,14 +415,12 @@ Test(pkt_raw, bad_or_foreign_solicitations)
     memcpy(f, ns, (size_t)n);
     memset(f + 14 + 8, 0, 16);
     fix_icmp6(f + 14);
-    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)),
-                 PKT_RAW_IGNORE);
+    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)), PKT_RAW_IGNORE);
 
     /* NS for another address of the same solicited-node group. */
     struct pkt_addr other = v6("fd53:1::100");
     n = pkt_raw_ns_build(f, sizeof(f), &res, &other);
-    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)),
-                 PKT_RAW_IGNORE);
+    cr_assert_eq(pkt_raw_classify(f, (size_t)n, &self, &rx, reply, sizeof(reply)), PKT_RAW_IGNORE);
 
     /* An echo request to our unicast address is traffic to us we cannot use. */
     n = pkt_raw_ns_build(ns, sizeof(ns), &res, &self.v6);
@@ -465,8 +457,8 @@ static void check_template(struct pkt_frame_udp spec)
         }
         int n = pkt_frame_udp_build(want, sizeof(want), &spec, payload, len);
         cr_assert_gt(n, 0);
-        size_t m = pkt_raw_tmpl_write(&t, got, spec.src_port, spec.dst_port, spec.ip_id, payload,
-                                      len);
+        size_t m =
+            pkt_raw_tmpl_write(&t, got, spec.src_port, spec.dst_port, spec.ip_id, payload, len);
         cr_assert_eq(m, (size_t)n, "length, payload %u", len);
         cr_assert_eq(memcmp(got, want, m), 0, "octets differ, payload %u", len);
         /* The payload already in place (the engines' way) gives the same frame. */
@@ -522,9 +514,9 @@ Test(pkt_raw, template_frames_equal_the_builders_vlan)
 Test(pkt_raw, template_refuses_mixed_families_and_huge_payloads)
 {
     struct pkt_raw_tmpl t;
-    cr_assert_eq(pkt_raw_tmpl_init(&t, &(struct pkt_frame_udp){ .src = v4(1, 2, 3, 4),
-                                                                .dst = v6("::1") }),
-                 PKT_FRAME_E_IPHDR);
+    cr_assert_eq(
+        pkt_raw_tmpl_init(&t, &(struct pkt_frame_udp){ .src = v4(1, 2, 3, 4), .dst = v6("::1") }),
+        PKT_FRAME_E_IPHDR);
     struct pkt_frame_udp spec = spec_for(v4(10, 53, 0, 100), v4(10, 53, 0, 2), false);
     cr_assert_eq(pkt_raw_tmpl_init(&t, &spec), 0);
     static uint8_t big[PKT_RAW_PAYLOAD_MAX + 200];

@@ -1,0 +1,324 @@
+/*
+ * tests/packet/test_engine_dpdk.c - the dpdk engine over net_ring: frames
+ * built by tx_burst, looped back by the ring PMD (TX queue i feeds RX queue
+ * i), received, classified and returned by rx_burst.
+ *
+ * The looped frames must look addressed to us, so the datagrams go to our
+ * own --source address with the broadcast address as next hop. The ring
+ * the PMD creates for queue pair i is named ETH_RXTX<i>_net_ring0; the
+ * tests put hand-made frames into the RX side and read the engine's
+ * ARP/NDP answers from queue 1's ring.
+ *
+ * EAL can be set up once per process: Criterion runs each test in its own
+ * process, and each test opens (hence initialises EAL) itself.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "packet/dns.h"
+#include "packet/engine.h"
+#include "packet/frame.h"
+#include "packet/raw.h"
+#include "packet/rev.h"
+
+#define EAL_ARGS "--no-huge --no-pci --no-shconf -m 256 --vdev=net_ring0"
+
+static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static struct pkt_addr addr(const char *text)
+{
+    struct pkt_addr a;
+    cr_assert_eq(pkt_addr_parse(text, &a), 0, "%s", text);
+    return a;
+}
+
+static const struct pkt_engine_ops *ops(void)
+{
+    const struct pkt_engine_ops *o = pkt_engine_find("dpdk");
+    cr_assert_not_null(o, "this build has the dpdk engine");
+    return o;
+}
+
+/* An engine on net_ring0 whose only peer is itself, next hop broadcast. */
+static struct pkt_engine *open_loop(const char *self4, const char *self6)
+{
+    struct pkt_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dpdk_args = EAL_ARGS;
+    if (self4 != NULL) {
+        cfg.want_v4 = true;
+        cfg.source_v4 = addr(self4);
+        cfg.peers[cfg.nb_peers++] = cfg.source_v4;
+    }
+    if (self6 != NULL) {
+        cfg.want_v6 = true;
+        cfg.source_v6 = addr(self6);
+        cfg.peers[cfg.nb_peers++] = cfg.source_v6;
+    }
+    cfg.has_next_hop_mac = true;
+    memcpy(cfg.next_hop_mac, BCAST, 6);
+    struct pkt_engine *e = NULL;
+    char err[256] = "";
+    int rc = ops()->open(&cfg, &e, err, sizeof(err));
+    cr_assert_eq(rc, 0, "open: %s", err);
+    cr_assert_not_null(e);
+    return e;
+}
+
+/* n PTR queries for consecutive addresses, from varied ports. */
+struct batch {
+    struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
+    uint8_t buf[PKT_ENGINE_BURST_MAX][PKT_DNS_QUERY_MAX];
+};
+
+static void make_queries(struct batch *b, unsigned n, struct pkt_addr to, unsigned salt)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct pkt_addr target = addr(to.family == PKT_ADDR_V4 ? "198.51.100.0" : "2001:db8::");
+        target.bytes[to.family == PKT_ADDR_V4 ? 3 : 15] = (uint8_t)(i + salt);
+        uint8_t qname[PKT_DNS_NAME_MAX];
+        int qlen = to.family == PKT_ADDR_V4 ? pkt_rev_name_v4(target.bytes, qname, sizeof(qname))
+                                            : pkt_rev_name_v6(target.bytes, qname, sizeof(qname));
+        cr_assert_gt(qlen, 0);
+        struct pkt_dns_query q = { .qname = qname,
+                                   .qname_len = (uint8_t)qlen,
+                                   .qtype = PKT_DNS_TYPE_PTR,
+                                   .id = (uint16_t)(0x1000 + i * 31 + salt),
+                                   .rd = true,
+                                   .edns = true };
+        int len = pkt_dns_query_build(b->buf[i], sizeof(b->buf[i]), &q);
+        cr_assert_gt(len, 0);
+        b->d[i] = (struct pkt_dgram){ .peer = to,
+                                      .peer_port = (uint16_t)(53 + salt),
+                                      .local_port = (uint16_t)(1024 + i * 997 + salt),
+                                      .len = (uint16_t)len,
+                                      .data = b->buf[i] };
+    }
+}
+
+/* Receive until n datagrams arrived or a few seconds passed. */
+static unsigned receive(struct pkt_engine *e, struct pkt_dgram *out, uint8_t (*copy)[4096],
+                        unsigned n)
+{
+    unsigned got = 0;
+    for (unsigned tries = 0; tries < 200 && got < n; tries++) {
+        struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
+        unsigned k = ops()->rx_burst(e, d, PKT_ENGINE_BURST_MAX, 10);
+        for (unsigned i = 0; i < k && got < n; i++) {
+            out[got] = d[i];
+            /* The data lives in an mbuf until the next rx_burst: keep a copy. */
+            memcpy(copy[got], d[i].data, d[i].len);
+            out[got].data = copy[got];
+            got++;
+        }
+    }
+    return got;
+}
+
+static void loop_and_compare(struct pkt_engine *e, struct pkt_addr self, unsigned salt)
+{
+    static struct batch b;
+    static struct pkt_dgram got[PKT_ENGINE_BURST_MAX];
+    static uint8_t copy[PKT_ENGINE_BURST_MAX][4096];
+    unsigned n = PKT_ENGINE_BURST_MAX;
+    make_queries(&b, n, self, salt);
+    unsigned sent = 0;
+    for (unsigned tries = 0; tries < 100 && sent < n; tries++)
+        sent += ops()->tx_burst(e, b.d + sent, n - sent);
+    cr_assert_eq(sent, n, "the ring takes a whole burst");
+    cr_assert_eq(ops()->tx_errors(e), 0);
+    cr_assert_eq(receive(e, got, copy, n), n, "every frame comes back");
+    for (unsigned i = 0; i < n; i++) {
+        /* A ring keeps order; the reply's ports are the query's, swapped. */
+        cr_assert(pkt_addr_equal(&got[i].peer, &self));
+        cr_assert_eq(got[i].peer_port, b.d[i].local_port, "datagram %u", i);
+        cr_assert_eq(got[i].local_port, b.d[i].peer_port, "datagram %u", i);
+        cr_assert_eq(got[i].len, b.d[i].len, "datagram %u", i);
+        cr_assert_eq(got[i].truncated, 0);
+        cr_assert_eq(memcmp(got[i].data, b.d[i].data, b.d[i].len), 0, "datagram %u", i);
+        struct pkt_dns_reply r;
+        /* It is our own query, so the reply parser refuses it as QR=0: parsed, not trusted. */
+        cr_assert_lt(pkt_dns_reply_parse(got[i].data, got[i].len, &r), 0);
+    }
+    uint64_t drops[8] = { 0 };
+    ops()->rx_drops(e, drops);
+    for (unsigned i = 0; i < 8; i++)
+        cr_assert_eq(drops[i], 0, "drop reason %u", i);
+}
+
+Test(pkt_engine_dpdk, ipv4_datagrams_loop_back_equal, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop("10.53.0.100", NULL);
+    loop_and_compare(e, addr("10.53.0.100"), 0);
+    loop_and_compare(e, addr("10.53.0.100"), 7);
+    ops()->close(e);
+}
+
+Test(pkt_engine_dpdk, ipv6_datagrams_loop_back_equal, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop(NULL, "fd53::100");
+    loop_and_compare(e, addr("fd53::100"), 3);
+    ops()->close(e);
+}
+
+Test(pkt_engine_dpdk, both_families_and_no_mbuf_leaks, .timeout = 120)
+{
+    struct pkt_engine *e = open_loop("10.53.0.100", "fd53::100");
+    struct rte_mempool *mp = rte_mempool_lookup("fcrscan_mbufs");
+    cr_assert_not_null(mp);
+    unsigned before = rte_mempool_avail_count(mp);
+    for (unsigned round = 0; round < 50; round++)
+        loop_and_compare(e, addr(round % 2 ? "fd53::100" : "10.53.0.100"), round);
+    /* The last burst's mbufs are held until the next rx_burst. */
+    struct pkt_dgram d[4];
+    (void)ops()->rx_burst(e, d, 4, 0);
+    cr_assert_eq(rte_mempool_avail_count(mp), before, "every mbuf back in the pool");
+    ops()->close(e);
+}
+
+/* Put a hand-made frame on the receive side of queue pair 0. */
+static void inject(const uint8_t *frame, size_t len)
+{
+    struct rte_mempool *mp = rte_mempool_lookup("fcrscan_mbufs");
+    struct rte_ring *r = rte_ring_lookup("ETH_RXTX0_net_ring0");
+    cr_assert_not_null(mp);
+    cr_assert_not_null(r);
+    struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+    cr_assert_not_null(m);
+    uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+    cr_assert_not_null(p);
+    memcpy(p, frame, len);
+    cr_assert_eq(rte_ring_enqueue(r, m), 0);
+}
+
+Test(pkt_engine_dpdk, answers_arp_and_ndp_on_the_second_queue, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop("10.53.0.100", "fd53::100");
+    struct pkt_raw_self asker = { .mac = { 0x02, 0x53, 0, 0, 0, 0x02 } };
+    asker.v4 = addr("10.53.0.2");
+    asker.v6 = addr("fd53::2");
+    struct pkt_addr us4 = addr("10.53.0.100"), us6 = addr("fd53::100");
+    uint8_t f[PKT_RAW_CTRL_MAX];
+    int n = pkt_raw_arp_request_build(f, sizeof(f), &asker, &us4);
+    cr_assert_gt(n, 0);
+    inject(f, (size_t)n);
+    n = pkt_raw_ns_build(f, sizeof(f), &asker, &us6);
+    cr_assert_gt(n, 0);
+    inject(f, (size_t)n);
+
+    struct pkt_dgram d[8];
+    cr_assert_eq(ops()->rx_burst(e, d, 8, 50), 0, "no datagram, only answers");
+    struct rte_ring *ctrl = rte_ring_lookup("ETH_RXTX1_net_ring0");
+    cr_assert_not_null(ctrl);
+    struct rte_mbuf *m[4];
+    unsigned k = rte_ring_dequeue_burst(ctrl, (void **)m, 4, NULL);
+    cr_assert_eq(k, 2, "an ARP reply and a neighbour advertisement");
+    struct pkt_raw_rx rx;
+    int kind = pkt_raw_classify(rte_pktmbuf_mtod(m[0], const uint8_t *), m[0]->data_len, &asker,
+                                &rx, NULL, 0);
+    cr_assert_eq(kind, PKT_RAW_ARP_REPLY);
+    cr_assert(pkt_addr_equal(&rx.learned_ip, &us4));
+    kind = pkt_raw_classify(rte_pktmbuf_mtod(m[1], const uint8_t *), m[1]->data_len, &asker, &rx,
+                            NULL, 0);
+    cr_assert_eq(kind, PKT_RAW_NDP_ADVERT);
+    cr_assert(pkt_addr_equal(&rx.learned_ip, &us6));
+    rte_pktmbuf_free_bulk(m, k);
+    ops()->close(e);
+}
+
+Test(pkt_engine_dpdk, counts_damaged_frames_by_reason, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop("10.53.0.100", NULL);
+    struct pkt_frame_udp spec = { .dst = addr("10.53.0.100"),
+                                  .src = addr("10.53.0.2"),
+                                  .src_port = 53,
+                                  .dst_port = 4000,
+                                  .ttl = 64 };
+    /* To the port's own MAC: a frame too short to show its IP destination
+     * counts only when it was sent to us. */
+    struct rte_ether_addr mac;
+    cr_assert_eq(rte_eth_macaddr_get(0, &mac), 0);
+    memcpy(spec.dst_mac, mac.addr_bytes, 6);
+    static const uint8_t payload[20] = { 1, 2, 3 };
+    uint8_t f[128];
+    int n = pkt_frame_udp_build(f, sizeof(f), &spec, payload, sizeof(payload));
+    cr_assert_gt(n, 0);
+    f[n - 1] ^= 0x55; /* UDP checksum */
+    inject(f, (size_t)n);
+    inject(f, 20); /* cut inside the IP header */
+    f[n - 1] ^= 0x55;
+    inject(f, (size_t)n); /* and a good one after them */
+    struct pkt_dgram d[8];
+    unsigned got = ops()->rx_burst(e, d, 8, 50);
+    cr_assert_eq(got, 1, "the valid frame after the bad ones still arrives");
+    cr_assert_eq(d[0].len, sizeof(payload));
+    uint64_t drops[8];
+    ops()->rx_drops(e, drops);
+    cr_assert_eq(drops[-PKT_FRAME_E_CSUM - 1], 1);
+    cr_assert_eq(drops[-PKT_FRAME_E_SHORT - 1], 1);
+    ops()->close(e);
+}
+
+Test(pkt_engine_dpdk, unsendable_destinations_are_tx_errors, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop("10.53.0.100", NULL);
+    static struct batch b;
+    make_queries(&b, 4, addr("10.53.0.100"), 0);
+    b.d[1].peer = addr("fd53::9");   /* no IPv6 source: no template */
+    b.d[2].peer = addr("10.53.0.7"); /* another IPv4 destination: the next hop takes it */
+    cr_assert_eq(ops()->tx_burst(e, b.d, 4), 4);
+    cr_assert_eq(ops()->tx_errors(e), 1);
+    ops()->close(e);
+}
+
+Test(pkt_engine_dpdk, unresolvable_peer_fails_open_naming_it, .timeout = 60)
+{
+    struct pkt_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dpdk_args = EAL_ARGS;
+    cfg.want_v4 = true;
+    cfg.source_v4 = addr("10.53.0.100");
+    cfg.peers[0] = addr("10.53.0.2");
+    cfg.nb_peers = 1;
+    struct pkt_engine *e = NULL;
+    char err[512] = "";
+    /* The ring only echoes our own request back: nobody answers for 10.53.0.2. */
+    int rc = ops()->open(&cfg, &e, err, sizeof(err));
+    cr_assert_lt(rc, 0);
+    cr_assert_null(e);
+    cr_assert(strstr(err, "10.53.0.2") != NULL, "%s", err);
+    cr_assert(strstr(err, "--next-hop-mac") != NULL, "%s", err);
+}
+
+Test(pkt_engine_dpdk, bad_eal_arguments_fail_cleanly, .timeout = 60)
+{
+    struct pkt_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dpdk_args = "--no-huge --no-pci --no-shconf -m 256 --definitely-not-an-eal-option";
+    cfg.want_v4 = true;
+    cfg.source_v4 = addr("10.53.0.100");
+    struct pkt_engine *e = NULL;
+    char err[512] = "";
+    cr_assert_lt(ops()->open(&cfg, &e, err, sizeof(err)), 0);
+    cr_assert(strstr(err, "EAL") != NULL, "%s", err);
+}
+
+Test(pkt_engine_dpdk, no_port_is_an_error, .timeout = 60)
+{
+    struct pkt_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dpdk_args = "--no-huge --no-pci --no-shconf -m 256";
+    cfg.want_v4 = true;
+    cfg.source_v4 = addr("10.53.0.100");
+    struct pkt_engine *e = NULL;
+    char err[512] = "";
+    cr_assert_eq(ops()->open(&cfg, &e, err, sizeof(err)), -ENODEV);
+    cr_assert(strstr(err, "no DPDK port") != NULL, "%s", err);
+}
