@@ -278,8 +278,12 @@ static void *responder_main(void *arg)
         if (qt + 1 < (size_t)len && q[qt] == 0 && q[qt + 1] == PKT_DNS_TYPE_PTR &&
             pkt_dns_name_present(q + 12, qt - 12, txt, sizeof(txt)) > 0)
             ti = target_of_rev(txt);
+        /* Only a target's first query is flooded: a flood may overflow our
+         * socket buffer and cost the real answer (availability, not
+         * attribution); the retry must then get through. */
         if (r->flood != FLOOD_NONE && ti >= 0 && is_flooded((unsigned)ti) &&
-            (r->flood == FLOOD_SAME_PORT || r->other_port != 0)) {
+            (r->flood == FLOOD_SAME_PORT || (r->other_port != 0 && r->other_port != qport)) &&
+            atomic_exchange(&r->seen[ti], 1) == 0) {
             /* An off-path attacker who knows the server and the question
              * but not the ID: every ID, forged source = the server, a
              * lower-cased question and an answer of its choice. */
