@@ -40,6 +40,7 @@ enum rule {
     R_WRONGSRC,   /* the answer first comes from 127.0.0.2 (M02, M14): dropped, then pass */
     R_CONFLICT,   /* the answer, then a different answer (M11): first wins, pass */
     R_ADDITIONAL, /* PTR answer with an additional A for the target (M12): ignored, mismatch */
+    R_RACE,       /* attempt 0's answer only after the retry, then the retry's (M10): pass */
     R_COUNT
 };
 
@@ -47,7 +48,7 @@ static uint8_t expected_verdict[R_COUNT] = {
     STATS_VERDICT_NO_PTR,   STATS_VERDICT_PASS,       STATS_VERDICT_PASS,
     STATS_VERDICT_MISMATCH, STATS_VERDICT_PTR_NODATA, STATS_VERDICT_TEMPFAIL,
     STATS_VERDICT_PASS,     STATS_VERDICT_PASS,       STATS_VERDICT_PASS,
-    STATS_VERDICT_PASS,     STATS_VERDICT_MISMATCH,
+    STATS_VERDICT_PASS,     STATS_VERDICT_MISMATCH,   STATS_VERDICT_PASS,
 };
 
 enum { FLOOD_NONE, FLOOD_OTHER_PORT, FLOOD_SAME_PORT };
@@ -55,7 +56,7 @@ enum { FLOOD_NONE, FLOOD_OTHER_PORT, FLOOD_SAME_PORT };
 /* A few plain "pass" targets get flooded (M06). */
 static bool is_flooded(unsigned i)
 {
-    return i % R_COUNT == R_PASS && (i / R_COUNT) % 64 == 0;
+    return i % R_COUNT == R_PASS && (i / R_COUNT) % 32 == 0;
 }
 
 static inline unsigned rule_count(unsigned rule)
@@ -72,11 +73,14 @@ static enum rule rule_of(unsigned i)
 
 struct responder {
     int fd;
-    int fd_spoof;        /* 127.0.0.2, same port: a source we never queried */
-    bool lower_question; /* answer with the question lower-cased (no 0x20) */
-    int flood;           /* M06: FLOOD_* before the real answer of flooded targets */
-    uint16_t other_port; /* a port of ours seen on another query */
-    unsigned flooded;    /* targets flooded */
+    int fd_spoof;                    /* 127.0.0.2, same port: a source we never queried */
+    bool lower_question;             /* answer with the question lower-cased (no 0x20) */
+    int flood;                       /* M06: FLOOD_* before the real answer of flooded targets */
+    uint16_t other_port;             /* a port of ours seen on another query */
+    unsigned flooded;                /* targets flooded */
+    uint8_t race_q[NB_TARGETS][256]; /* R_RACE: the first query, held back ... */
+    uint16_t race_len[NB_TARGETS];
+    uint16_t race_port[NB_TARGETS]; /* ... and its port, answered after the retry */
     uint16_t port;
     _Atomic int quit;
     _Atomic uint8_t seen[NB_TARGETS];
@@ -119,6 +123,7 @@ static int target_of_rev(const char *txt)
 }
 
 struct extra {
+    int race_target;     /* >= 0: first answer the held-back first query of this target */
     int copies;          /* send the answer this often */
     bool wrong_id_first; /* a copy with another ID first */
     bool spoof_first;    /* a copy from 127.0.0.2 first */
@@ -128,6 +133,7 @@ struct extra {
 static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out, struct extra *x)
 {
     memset(x, 0, sizeof(*x));
+    x->race_target = -1;
     x->copies = 1;
     struct pkt_dns_name name;
     size_t off = 12;
@@ -193,6 +199,10 @@ static size_t answer(struct responder *r, uint8_t *q, size_t qlen, uint8_t *out,
             break;
         case R_ADDITIONAL:
             snprintf(host, sizeof(host), "m-%d.example.net", i);
+            break;
+        case R_RACE:
+            snprintf(host, sizeof(host), "h-%d.example.net", i);
+            x->race_target = i;
             break;
         default:
             snprintf(host, sizeof(host), "h-%d.example.net", i);
@@ -271,6 +281,25 @@ static void *responder_main(void *arg)
         size_t n = answer(r, q, (size_t)len, out, &x);
         if (n == 0)
             continue;
+        if (x.race_target >= 0) {
+            unsigned rt = (unsigned)x.race_target;
+            if (atomic_exchange(&r->seen[rt], 1) == 0 && len <= 256) {
+                /* Hold the first query back: keep it and where it came from. */
+                memcpy(r->race_q[rt], q, (size_t)len);
+                r->race_len[rt] = (uint16_t)len;
+                r->race_port[rt] = ntohs(from.sin_port);
+                continue;
+            }
+            /* The retry came: first the late answer to the first query (its
+             * ID, its case, its port), then the answer to the retry. */
+            uint8_t late[2048];
+            struct extra x0;
+            size_t n0 = answer(r, r->race_q[rt], r->race_len[rt], late, &x0);
+            struct sockaddr_in first = from;
+            first.sin_port = htons(r->race_port[rt]);
+            if (n0 > 0)
+                sendto(r->fd, late, n0, 0, (struct sockaddr *)&first, fl);
+        }
         uint16_t qport = ntohs(from.sin_port);
         size_t qt = off_qtype(q, (size_t)len);
         int ti = -1;
