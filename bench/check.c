@@ -13,7 +13,9 @@
  * outside row is a disagreement too.
  *
  * Prints per-category tallies, the first --show disagreements (default 10)
- * and the closing line "disagreements: N". Exit 0 when N is 0, 1 when not,
+ * and the closing line "disagreements: N". Disagreements that are
+ * tempfail/timeout rows for addresses the rule answers (replies lost on the
+ * way, not wrong answers) are also counted apart ("timeouts"). Exit 0 when N is 0, 1 when not,
  * 2 on usage or input errors. Memory: one bit per address of the ranges.
  */
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zstd.h>
 
@@ -49,6 +52,8 @@ struct row {
     char stage[32];
     char reason[32];
     char ptr_rcode[32];
+    char ts[40];
+    double elapsed_ms;
     bool has_stage, has_reason;
     unsigned flags;
     char other_flag[64]; /* a flag the rule never produces */
@@ -70,9 +75,29 @@ static struct bench_rule rule;
 static struct range ranges[RANGES_MAX];
 static unsigned nb_ranges;
 static unsigned show_max = 10;
+static unsigned addrs_cap; /* 0: every address must be listed */
+static uint64_t nb_capped;
+static uint64_t nb_lost; /* disagreements that are tempfail/timeout rows: replies lost */
 static uint64_t nb_rows, nb_bad_lines, nb_outside, nb_dup, nb_disagree;
 static uint64_t by_cat[BENCH_CAT_COUNT], bad_by_cat[BENCH_CAT_COUNT];
 static uint64_t shown;
+/* Run timing from the rows: first query (ts - elapsed_ms), last row, and
+ * last row of an address the rule answers (the rest is the drain of drops). */
+static double t_first_ms = 1e300, t_last_ms, t_answered_ms;
+
+/* "2026-11-26T09:00:00.123Z" to Unix milliseconds; -1 when malformed. */
+static double ts_ms(const char *ts)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    int ms = 0;
+    if (sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm) * 1000.0 + ms;
+}
 
 /* ---- a small JSON reader, enough for one fcrscan row -------------------------------- */
 
@@ -202,21 +227,21 @@ static void skip_value(struct cur *c, int depth)
 }
 
 /* [ "a", "b", ... ]: calls each(i, text) for every element. */
-#define STR_ARRAY(c, buf, cap, body)                    \
-    do {                                                \
-        if (!eat(c, '[')) {                             \
-            (c)->bad = true;                            \
-            break;                                      \
-        }                                               \
-        if (eat(c, ']'))                                \
-            break;                                      \
-        do {                                            \
-            if (!str(c, buf, cap))                      \
-                break;                                  \
-            body;                                       \
-        } while (eat(c, ','));                          \
-        if (!(c)->bad && !eat(c, ']'))                  \
-            (c)->bad = true;                            \
+#define STR_ARRAY(c, buf, cap, body)   \
+    do {                               \
+        if (!eat(c, '[')) {            \
+            (c)->bad = true;           \
+            break;                     \
+        }                              \
+        if (eat(c, ']'))               \
+            break;                     \
+        do {                           \
+            if (!str(c, buf, cap))     \
+                break;                 \
+            body;                      \
+        } while (eat(c, ','));         \
+        if (!(c)->bad && !eat(c, ']')) \
+            (c)->bad = true;           \
     } while (0)
 
 static void parse_name(struct cur *c, struct row_name *n)
@@ -257,7 +282,8 @@ static void parse_name(struct cur *c, struct row_name *n)
 static bool parse_row(const char *line, size_t len, struct row *r)
 {
     struct cur c = { line, line + len, false };
-    r->ip[0] = r->verdict[0] = r->ptr_rcode[0] = r->other_flag[0] = '\0';
+    r->ip[0] = r->verdict[0] = r->ptr_rcode[0] = r->other_flag[0] = r->ts[0] = '\0';
+    r->elapsed_ms = 0;
     r->has_stage = r->has_reason = false;
     r->flags = 0;
     r->nb_ptr = r->nb_names = 0;
@@ -277,6 +303,17 @@ static bool parse_row(const char *line, size_t len, struct row *r)
             r->has_reason = str(&c, r->reason, sizeof(r->reason));
         } else if (strcmp(key, "ptr_rcode") == 0) {
             str(&c, r->ptr_rcode, sizeof(r->ptr_rcode));
+        } else if (strcmp(key, "ts") == 0) {
+            str(&c, r->ts, sizeof(r->ts));
+        } else if (strcmp(key, "elapsed_ms") == 0) {
+            ws(&c);
+            /* The line sits in a larger buffer and a number is followed by
+             * ',' or '}', so strtod stops inside it. */
+            char *end;
+            r->elapsed_ms = strtod(c.p, &end);
+            if (end == c.p || end > c.end)
+                return false;
+            c.p = end;
         } else if (strcmp(key, "flags") == 0) {
             STR_ARRAY(&c, tmp, sizeof(tmp), {
                 if (strcmp(tmp, "multi-ptr") == 0)
@@ -318,10 +355,25 @@ static int cmp16(const void *a, const void *b)
     return memcmp(a, b, 16);
 }
 
-/* Same address sets (order-free); addresses compared on the family's bytes. */
-static bool same_addrs(const struct row_name *n, const struct bench_fwd *f, size_t alen)
+/*
+ * Same address sets (order-free; compared on the family's bytes). With
+ * --addrs-cap N, a name with more than N expected addresses may list just
+ * the first N in answer order (fcrscan keeps STATS_ADDRS_MAX per name); that
+ * is counted in *capped, not as a disagreement.
+ */
+static bool same_addrs(const struct row_name *n, const struct bench_fwd *f, size_t alen,
+                       bool *capped)
 {
-    if (n->addr_bad || n->nb_addr != f->nb_addr)
+    if (n->addr_bad)
+        return false;
+    if (addrs_cap > 0 && f->nb_addr > addrs_cap && n->nb_addr == addrs_cap) {
+        for (unsigned i = 0; i < n->nb_addr; i++)
+            if (memcmp(n->addr[i], f->addr[i], alen) != 0)
+                return false;
+        *capped = true;
+        return true;
+    }
+    if (n->nb_addr != f->nb_addr)
         return false;
     uint8_t a[ROW_ADDR_MAX][16], b[ROW_ADDR_MAX][16];
     memset(a, 0, sizeof(a[0]) * n->nb_addr);
@@ -336,7 +388,8 @@ static bool same_addrs(const struct row_name *n, const struct bench_fwd *f, size
 }
 
 /* NULL when row r agrees with e, else the name of the first field that differs. */
-static const char *compare(const struct row *r, const struct bench_expect *e, size_t alen)
+static const char *compare(const struct row *r, const struct bench_expect *e, size_t alen,
+                           bool *capped)
 {
     if (strcmp(r->verdict, e->verdict) != 0)
         return "verdict";
@@ -364,7 +417,7 @@ static const char *compare(const struct row *r, const struct bench_expect *e, si
             return "names";
         if (strcmp(n->status, e->names[i].status) != 0)
             return "names.status";
-        if (!same_addrs(n, &e->names[i].fwd, alen))
+        if (!same_addrs(n, &e->names[i].fwd, alen, capped))
             return "names.addrs";
     }
     return NULL;
@@ -438,17 +491,32 @@ static void check_line(const char *line, size_t len)
     struct bench_expect e;
     bench_rule_expect(&rule, &a, &e);
     by_cat[e.cat]++;
-    const char *what = compare(&row, &e, pkt_addr_len(&a));
+    double t = ts_ms(row.ts);
+    if (t >= 0) {
+        if (t - row.elapsed_ms < t_first_ms)
+            t_first_ms = t - row.elapsed_ms;
+        if (t > t_last_ms)
+            t_last_ms = t;
+        if (e.cat != BENCH_CAT_DROP && t > t_answered_ms)
+            t_answered_ms = t;
+    }
+    bool capped = false;
+    const char *what = compare(&row, &e, pkt_addr_len(&a), &capped);
+    if (what == NULL && capped)
+        nb_capped++;
     if (what != NULL) {
         bad_by_cat[e.cat]++;
+        if (strcmp(row.verdict, "tempfail") == 0 && row.has_reason &&
+            strcmp(row.reason, "timeout") == 0)
+            nb_lost++;
         char want[2 * STR_MAX];
         snprintf(want, sizeof(want), "%s%s%s%s%s ptr_rcode %s flags %s%s, %u name(s)%s%s%s%s",
                  e.verdict, e.stage ? " " : "", e.stage ? e.stage : "", e.reason ? " " : "",
                  e.reason ? e.reason : "", e.ptr_rcode,
                  (e.flags & BENCH_FLAG_MULTI_PTR) ? "multi-ptr " : "",
                  (e.flags & BENCH_FLAG_TRUNCATED) ? "truncated" : "", e.nb_names,
-                 e.nb_names ? " " : "", e.nb_names ? e.names[0].name : "",
-                 e.nb_names ? " " : "", e.nb_names ? e.names[0].status : "");
+                 e.nb_names ? " " : "", e.nb_names ? e.names[0].name : "", e.nb_names ? " " : "",
+                 e.nb_names ? e.names[0].status : "");
         report(row.ip, bench_cat_name(e.cat), what, want, line, len);
     }
 }
@@ -607,16 +675,23 @@ static const char usage_text[] =
     "  -s, --seed N, --mix SPEC, --shared-bits N, --zone NAME   as for bench/responder\n"
     "  -r, --range CIDR   every address of CIDR must have exactly one row (repeatable)\n"
     "      --show N       print the first N disagreements (default 10)\n"
+    "      --addrs-cap N  accept the first N addresses of a name that has more\n"
+    "                     (counted as addrs_capped, not as disagreements)\n"
     "      --json FILE    the tallies as JSON\n";
 
-enum { O_MIX = 256, O_SHARED, O_ZONE, O_SHOW, O_JSON };
+enum { O_MIX = 256, O_SHARED, O_ZONE, O_SHOW, O_JSON, O_CAP };
 
 static const struct option long_opts[] = {
-    { "seed", required_argument, NULL, 's' },   { "mix", required_argument, NULL, O_MIX },
+    { "seed", required_argument, NULL, 's' },
+    { "mix", required_argument, NULL, O_MIX },
     { "shared-bits", required_argument, NULL, O_SHARED },
-    { "zone", required_argument, NULL, O_ZONE }, { "range", required_argument, NULL, 'r' },
-    { "show", required_argument, NULL, O_SHOW }, { "json", required_argument, NULL, O_JSON },
-    { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+    { "zone", required_argument, NULL, O_ZONE },
+    { "range", required_argument, NULL, 'r' },
+    { "show", required_argument, NULL, O_SHOW },
+    { "json", required_argument, NULL, O_JSON },
+    { "addrs-cap", required_argument, NULL, O_CAP },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
 };
 
 int main(int argc, char **argv)
@@ -648,6 +723,9 @@ int main(int argc, char **argv)
             break;
         case O_JSON:
             json = optarg;
+            break;
+        case O_CAP:
+            addrs_cap = (unsigned)strtoul(optarg, NULL, 10);
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -691,6 +769,10 @@ int main(int argc, char **argv)
         printf(", targets %" PRIu64 ", missing %" PRIu64 ", duplicate %" PRIu64
                ", outside %" PRIu64,
                targets, missing, nb_dup, nb_outside);
+    if (addrs_cap > 0)
+        printf(", addrs_capped %" PRIu64, nb_capped);
+    if (nb_lost > 0)
+        printf(", timeout rows the rule answers %" PRIu64, nb_lost);
     printf("\ncheck: by category (rows/disagreeing):");
     for (unsigned i = 0; i < BENCH_CAT_COUNT; i++)
         printf(" %s %" PRIu64 "/%" PRIu64, bench_cat_name(i), by_cat[i], bad_by_cat[i]);
@@ -704,12 +786,18 @@ int main(int argc, char **argv)
         fprintf(f,
                 "{\"rows\":%" PRIu64 ",\"unparsable\":%" PRIu64 ",\"targets\":%" PRIu64
                 ",\"missing\":%" PRIu64 ",\"duplicate\":%" PRIu64 ",\"outside\":%" PRIu64
-                ",\"disagreements\":%" PRIu64 ",\"by_category\":{",
-                nb_rows, nb_bad_lines, targets, missing, nb_dup, nb_outside, nb_disagree);
+                ",\"addrs_capped\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"disagreements\":%" PRIu64
+                ",\"by_category\":{",
+                nb_rows, nb_bad_lines, targets, missing, nb_dup, nb_outside, nb_capped, nb_lost,
+                nb_disagree);
         for (unsigned i = 0; i < BENCH_CAT_COUNT; i++)
             fprintf(f, "%s\"%s\":[%" PRIu64 ",%" PRIu64 "]", i ? "," : "", bench_cat_name(i),
                     by_cat[i], bad_by_cat[i]);
-        fprintf(f, "}}\n");
+        if (t_last_ms > 0)
+            fprintf(f, "},\"t_first_ms\":%.0f,\"t_answered_ms\":%.0f,\"t_last_ms\":%.0f}\n",
+                    t_first_ms, t_answered_ms, t_last_ms);
+        else
+            fprintf(f, "}}\n");
         if (fclose(f) != 0)
             return 2;
     }

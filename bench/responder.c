@@ -122,7 +122,7 @@ static struct options opt = {
 };
 static struct bench_rule rule;
 static uint64_t loss_threshold; /* a reply is lost when rng < this (of 2^64) */
-static atomic_int stop_flag; /* lock-free, so a signal handler may store it */
+static atomic_int stop_flag;    /* lock-free, so a signal handler may store it */
 static atomic_uint_fast64_t tcp_queries;
 
 static void on_signal(int sig)
@@ -195,8 +195,8 @@ static size_t answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap, bo
                      enum act *act)
 {
     *act = ACT_IGNORE;
-    if (qlen < PKT_DNS_HDR_LEN || (q[2] & 0x80) != 0 || ((q[2] >> 3) & 0xF) != 0 ||
-        q[4] != 0 || q[5] != 1)
+    if (qlen < PKT_DNS_HDR_LEN || (q[2] & 0x80) != 0 || ((q[2] >> 3) & 0xF) != 0 || q[4] != 0 ||
+        q[5] != 1)
         return 0;
     size_t off = PKT_DNS_HDR_LEN;
     while (off < qlen && q[off] != 0) {
@@ -258,8 +258,8 @@ static size_t answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap, bo
             struct pkt_dns_name names[BENCH_NAMES_MAX];
             unsigned nb = bench_rule_ptr_names(&rule, &a, names, NULL);
             for (unsigned i = 0; i < nb; i++) {
-                size_t k = put_rr(out + n, cap - n - 11, PKT_DNS_TYPE_PTR, names[i].wire,
-                                  names[i].len);
+                size_t k =
+                    put_rr(out + n, cap - n - 11, PKT_DNS_TYPE_PTR, names[i].wire, names[i].len);
                 if (k == 0)
                     return 0;
                 n += k;
@@ -395,8 +395,7 @@ static void *worker_main(void *arg)
                 continue;
             }
             enum act act;
-            size_t len =
-                answer(w->rbuf[i], w->rmsg[i].msg_len, w->sbuf[out], TX_LEN, false, &act);
+            size_t len = answer(w->rbuf[i], w->rmsg[i].msg_len, w->sbuf[out], TX_LEN, false, &act);
             if (act == ACT_IGNORE) {
                 w->c.ignored++;
                 continue;
@@ -537,8 +536,7 @@ static void *tcp_main(void *arg)
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-static socklen_t make_sockaddr(const struct pkt_addr *a, unsigned port,
-                               struct sockaddr_storage *ss)
+static socklen_t make_sockaddr(const struct pkt_addr *a, unsigned port, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof(*ss));
     if (a->family == PKT_ADDR_V4) {
@@ -767,8 +765,8 @@ static int print_expect(const char *text)
         printf("%s\"%s\"", i ? "," : "", e.names[i].name);
     printf("],\"names\":[");
     for (unsigned i = 0; i < e.nb_names; i++) {
-        printf("%s{\"name\":\"%s\",\"status\":\"%s\",\"addrs\":[", i ? "," : "",
-               e.names[i].name, e.names[i].status);
+        printf("%s{\"name\":\"%s\",\"status\":\"%s\",\"addrs\":[", i ? "," : "", e.names[i].name,
+               e.names[i].status);
         for (unsigned k = 0; k < e.names[i].fwd.nb_addr; k++) {
             struct pkt_addr m = a;
             memcpy(m.bytes, e.names[i].fwd.addr[k], pkt_addr_len(&a));
@@ -853,8 +851,7 @@ int main(int argc, char **argv)
     for (int attempt = 0; attempt < 50 && lfd < 0; attempt++) {
         ufd0 = bound_socket(&listen_addr, opt.port, SOCK_DGRAM);
         if (ufd0 < 0) {
-            fprintf(stderr, "responder: UDP %s port %u: %s\n", opt.addr, opt.port,
-                    strerror(errno));
+            fprintf(stderr, "responder: UDP %s port %u: %s\n", opt.addr, opt.port, strerror(errno));
             return 1;
         }
         port = local_port(ufd0);
@@ -887,8 +884,7 @@ int main(int argc, char **argv)
         w[i].q = calloc(DELAY_CAP, sizeof(*w[i].q));
         w[i].rng = (seed_rng ^ (0x9E3779B97F4A7C15ull * (i + 1))) | 1;
         if (w[i].fd < 0 || w[i].q == NULL) {
-            fprintf(stderr, "responder: UDP socket %u on port %u: %s\n", i, port,
-                    strerror(errno));
+            fprintf(stderr, "responder: UDP socket %u on port %u: %s\n", i, port, strerror(errno));
             return 1;
         }
     }
@@ -922,8 +918,8 @@ int main(int argc, char **argv)
         }
     }
     if (!opt.quiet)
-        fprintf(stderr, "responder: %s port %u, %u UDP threads, seed %" PRIu64 "\n", opt.addr,
-                port, opt.threads, opt.seed);
+        fprintf(stderr, "responder: %s port %u, %u UDP threads, seed %" PRIu64 "\n", opt.addr, port,
+                opt.threads, opt.seed);
     /* Bounded: stop by itself after --max-runtime. */
     while (!stop_flag && (double)(mono_ns() - t0) / 1e9 < opt.max_runtime_s) {
         struct timespec ts = { 0, 50000000 };

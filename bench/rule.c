@@ -24,9 +24,9 @@ static const char *const cat_names[BENCH_CAT_COUNT] = {
  * costs the full retry schedule (the run's last drops decide its length).
  */
 static const uint16_t default_mix[BENCH_CAT_COUNT] = {
-    [BENCH_CAT_SHARED] = 1000,    [BENCH_CAT_MISMATCH] = 800, [BENCH_CAT_DANGLING] = 500,
-    [BENCH_CAT_NO_PTR] = 1000,    [BENCH_CAT_PTR_NODATA] = 300, [BENCH_CAT_MULTI] = 400,
-    [BENCH_CAT_SLOW] = 200,       [BENCH_CAT_SERVFAIL] = 150, [BENCH_CAT_TC] = 100,
+    [BENCH_CAT_SHARED] = 1000, [BENCH_CAT_MISMATCH] = 800,   [BENCH_CAT_DANGLING] = 500,
+    [BENCH_CAT_NO_PTR] = 1000, [BENCH_CAT_PTR_NODATA] = 300, [BENCH_CAT_MULTI] = 400,
+    [BENCH_CAT_SLOW] = 200,    [BENCH_CAT_SERVFAIL] = 150,   [BENCH_CAT_TC] = 100,
     [BENCH_CAT_DROP] = 5,
 };
 
@@ -203,8 +203,7 @@ unsigned bench_rule_ptr_names(const struct bench_rule *r, const struct pkt_addr 
     }
     if (text != NULL)
         for (unsigned i = 0; i < nb; i++)
-            if (pkt_dns_name_present(names[i].wire, names[i].len, text[i], PKT_DNS_PRESENT_MAX) <
-                0)
+            if (pkt_dns_name_present(names[i].wire, names[i].len, text[i], PKT_DNS_PRESENT_MAX) < 0)
                 text[i][0] = '\0';
     return nb;
 }
@@ -228,8 +227,8 @@ bool bench_rule_in_zone(const struct bench_rule *r, const uint8_t *name, size_t 
     return false;
 }
 
-bool bench_rule_forward(const struct bench_rule *r, const uint8_t *name, size_t len,
-                        uint16_t qtype, struct bench_fwd *out)
+bool bench_rule_forward(const struct bench_rule *r, const uint8_t *name, size_t len, uint16_t qtype,
+                        struct bench_fwd *out)
 {
     memset(out, 0, offsetof(struct bench_fwd, addr));
     if (len < 1 || (name[0] != 9 && name[0] != 33) || len != 1u + name[0] + r->zone.len)
@@ -298,8 +297,7 @@ size_t bench_rule_fwd_reply_len(const struct bench_rule *r, uint8_t family, unsi
     return PKT_DNS_HDR_LEN + qname + 4 + nb_addr * (12 + alen) + (edns ? 11u : 0u);
 }
 
-void bench_rule_expect(const struct bench_rule *r, const struct pkt_addr *a,
-                       struct bench_expect *e)
+void bench_rule_expect(const struct bench_rule *r, const struct pkt_addr *a, struct bench_expect *e)
 {
     memset(e, 0, sizeof(*e));
     e->cat = bench_rule_cat(r, a);

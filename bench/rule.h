@@ -59,10 +59,10 @@ enum bench_cat {
     BENCH_CAT_COUNT
 };
 
-#define BENCH_MIX_TOTAL      10000u /* basis points */
+#define BENCH_MIX_TOTAL       10000u /* basis points */
 #define BENCH_SHARED_BITS_MAX 6u
-#define BENCH_ZONE_TEXT_MAX  128
-#define BENCH_NAMES_MAX      2 /* PTR names per address (multi) */
+#define BENCH_ZONE_TEXT_MAX   128
+#define BENCH_NAMES_MAX       2 /* PTR names per address (multi) */
 
 /* Everything the rule depends on. Plain data; filled by bench_rule_init. */
 struct bench_rule {
@@ -116,8 +116,8 @@ unsigned bench_rule_ptr_names(const struct bench_rule *r, const struct pkt_addr 
  * NXDOMAIN for names under the zone and REFUSED otherwise, see
  * bench_rule_in_zone.
  */
-bool bench_rule_forward(const struct bench_rule *r, const uint8_t *name, size_t len,
-                        uint16_t qtype, struct bench_fwd *out);
+bool bench_rule_forward(const struct bench_rule *r, const uint8_t *name, size_t len, uint16_t qtype,
+                        struct bench_fwd *out);
 
 /* True when name (wire form) is the zone or below it. */
 bool bench_rule_in_zone(const struct bench_rule *r, const uint8_t *name, size_t len);
