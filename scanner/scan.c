@@ -38,7 +38,7 @@
 #define SCAN_REF_FWD        0x80000000u
 #define FWD_EVICTING        UINT32_MAX
 #define WAIT_CLOSED         UINT64_MAX
-#define FWD_ADDRS_MAX       32
+#define FWD_ADDRS_MAX       STATS_ADDRS_MAX /* addresses kept per forward answer */
 #define TIMEOUT_MAX_MS      6000u
 #define RECENT_SLOTS        65536u
 #define SCAN_0X20_LOWER_MAX 8u /* lower-cased answers before a resolver counts as non-0x20 */
@@ -93,6 +93,7 @@ struct fwd {
     bool truncated;
     uint8_t addr_family;
     uint8_t nb_addr;
+    bool addrs_cut; /* the answer had more addresses than are kept here */
     uint8_t addr[FWD_ADDRS_MAX][16];
 };
 
@@ -409,6 +410,12 @@ static void finalize(struct scan *s, struct worker *w, uint32_t ti)
                     .other_outcome = f->other_outcome,
                     .other_reason = f->other_reason,
                 };
+                if (l.outcome == SCAN_OUTCOME_ANSWER && !l.target_found && f->addrs_cut) {
+                    /* The target may be among the addresses not kept: that
+                     * is not a mismatch we can stand by, so no negative. */
+                    l.outcome = SCAN_OUTCOME_TEMP;
+                    l.reason = STATS_REASON_OTHER;
+                }
                 bool wrong_family = false;
                 status[i] = scan_verdict_name_status(&l, &wrong_family, &reasons[i]);
                 if (wrong_family)
@@ -546,6 +553,7 @@ static bool fwd_alloc(struct scan *s, uint32_t *ref_out)
     f->reason = f->other_reason = STATS_REASON_OTHER;
     f->cname = f->truncated = false;
     f->nb_addr = 0;
+    f->addrs_cut = false;
     f->addr_family = 0;
     f->fp = 0;
     *ref_out = idx | SCAN_REF_FWD;
@@ -796,6 +804,7 @@ static void fwd_store_addrs(struct fwd *f, const struct pkt_dns_reply *r, uint8_
 {
     f->addr_family = fam;
     f->nb_addr = (uint8_t)(r->nb_addr < FWD_ADDRS_MAX ? r->nb_addr : FWD_ADDRS_MAX);
+    f->addrs_cut = r->nb_addr_total > f->nb_addr;
     for (unsigned i = 0; i < f->nb_addr; i++)
         memcpy(f->addr[i], r->addr[i], 16);
 }

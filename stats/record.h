@@ -17,7 +17,7 @@
 #include "packet/dns.h"
 
 #define STATS_NAMES_MAX PKT_DNS_PTR_MAX /* PTR names kept per row */
-#define STATS_ADDRS_MAX 16              /* addresses kept per name */
+#define STATS_ADDRS_MAX 32              /* addresses kept per name */
 
 enum stats_verdict {
     STATS_VERDICT_PASS,

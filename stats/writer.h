@@ -42,7 +42,7 @@ enum stats_format { STATS_FORMAT_JSONL, STATS_FORMAT_CSV, STATS_FORMAT_COUNT };
  * numbers. writer.c computes the exact worst case and _Static_asserts it
  * fits; P20's test formats such a record.
  */
-#define STATS_RECORD_LINE_MAX (128 * 1024)
+#define STATS_RECORD_LINE_MAX (192 * 1024)
 
 /* RFC 3339 UTC timestamp with milliseconds: "2026-11-26T09:00:00.123Z". */
 #define STATS_TS_LEN 24
