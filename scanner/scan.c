@@ -847,9 +847,13 @@ static void fwd_reply(struct scan *s, struct worker *w, uint32_t ref, uint32_t g
 
 /* ---- TX ------------------------------------------------------------------------ */
 
+/* Queries are sent in batches of up to TX_BATCH_MAX, sorted by socket: with
+ * 64 sockets a batch of 256 gives each sendmmsg about four datagrams. */
+#define TX_BATCH_MAX 256
+
 struct txbatch {
-    struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
-    uint8_t buf[PKT_ENGINE_BURST_MAX][PKT_DNS_QUERY_MAX];
+    struct pkt_dgram d[TX_BATCH_MAX];
+    uint8_t buf[TX_BATCH_MAX][PKT_DNS_QUERY_MAX];
     unsigned n;
 };
 
@@ -955,7 +959,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     ident_make(s, qtype, attempt, qname, qlen, &id);
     const struct scan_resolver *res = &cfg->resolvers[id.resolver];
 
-    if (b->n == PKT_ENGINE_BURST_MAX)
+    if (b->n == TX_BATCH_MAX)
         tx_flush(s, b);
     uint8_t *buf = b->buf[b->n];
     uint8_t name[PKT_DNS_NAME_MAX];
@@ -1132,6 +1136,11 @@ static void *tx_main(void *arg)
         atomic_store(&s->tx_finished, 1);
         return NULL;
     }
+    double batch = (double)cfg->rate / 1000.0;
+    if (batch < 1)
+        batch = 1;
+    if (batch > TX_BATCH_MAX)
+        batch = TX_BATCH_MAX;
     /* Buckets hold at most 10 ms of tokens (at least a few packets). */
     double burst = (double)cfg->rate / 100.0 > 64 ? (double)cfg->rate / 100.0 : 64;
     double res_burst =
@@ -1194,7 +1203,10 @@ static void *tx_main(void *arg)
             work++;
         }
         tx_timers(s, w, b, stopping != 0, abort_all);
-        if (!stopping && targets_left) {
+        /* New targets go out in batches of about a millisecond of the rate
+         * (at most TX_BATCH_MAX): fewer wake-ups and fuller sendmmsg calls
+         * than one query per loop, at a cost of a millisecond of latency. */
+        if (!stopping && targets_left && s->tokens >= batch) {
             while (s->tokens >= 1) {
                 bool no_room;
                 if (!tx_admit(s, w, b, &no_room)) {
@@ -1217,7 +1229,14 @@ static void *tx_main(void *arg)
         if (atomic_load(&s->fatal))
             break;
         if (work == 0) {
-            struct timespec ts = { 0, 200000 };
+            /* Sleep until a batch of tokens is there: 50 us to 1 ms. */
+            double need = batch - s->tokens;
+            long ns = need > 0 ? (long)(need / (double)cfg->rate * 1e9) : 0;
+            if (ns < 50000)
+                ns = 50000;
+            if (ns > 1000000)
+                ns = 1000000;
+            struct timespec ts = { 0, ns };
             nanosleep(&ts, NULL);
         }
     }
@@ -1651,13 +1670,18 @@ static void *tcp_main(void *arg)
         free(r);
         return NULL;
     }
+    long idle_ns = 1000000;
     while (!atomic_load(&s->all_done) && !atomic_load(&s->fatal)) {
         uint32_t slot;
         if (!scan_idxq_pop(&s->tcpjob_q, &slot)) {
-            struct timespec ts = { 0, 1000000 };
+            /* Truncated answers are rare: back off to 16 ms while idle. */
+            struct timespec ts = { 0, idle_ns };
             nanosleep(&ts, NULL);
+            if (idle_ns < 16000000)
+                idle_ns *= 2;
             continue;
         }
+        idle_ns = 1000000;
         struct tcpjob j = s->tcpjobs[slot];
         scan_idxq_push(&s->tcpjob_free, slot);
         /* Same ID and case as the UDP attempt it continues. */
