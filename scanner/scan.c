@@ -1229,13 +1229,16 @@ static void *tx_main(void *arg)
         if (atomic_load(&s->fatal))
             break;
         if (work == 0) {
-            /* Sleep until a batch of tokens is there: 50 us to 1 ms. */
-            double need = batch - s->tokens;
-            long ns = need > 0 ? (long)(need / (double)cfg->rate * 1e9) : 0;
-            if (ns < 50000)
-                ns = 50000;
-            if (ns > 1000000)
+            /* Nothing to admit any more (draining): only timers, which are
+             * hundreds of milliseconds, so 1 ms. Waiting for tokens: until
+             * a batch is there. Waiting for room in the window: 200 us. */
+            long ns = 200000;
+            if (!targets_left || stopping) {
                 ns = 1000000;
+            } else if (s->tokens < batch) {
+                ns = (long)((batch - s->tokens) / (double)cfg->rate * 1e9);
+                ns = ns < 50000 ? 50000 : ns > 1000000 ? 1000000 : ns;
+            }
             struct timespec ts = { 0, ns };
             nanosleep(&ts, NULL);
         }
