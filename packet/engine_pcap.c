@@ -294,9 +294,7 @@ static int interface_mac(struct pkt_engine *e, char *err, size_t err_len)
  */
 static int resolve_peers(struct pkt_engine *e, char *err, size_t err_len)
 {
-    unsigned left = 0;
-    for (unsigned i = 0; i < e->peers.nb; i++)
-        left += e->peers.peer[i].resolved ? 0u : 1u;
+    unsigned left = pkt_raw_peers_unresolved(&e->peers);
     e->cb_d = NULL;
     e->cb_learn = true;
     for (unsigned round = 0; round < PCAP_RESOLVE_TRIES && left > 0; round++) {
@@ -323,41 +321,20 @@ static int resolve_peers(struct pkt_engine *e, char *err, size_t err_len)
     e->cb_learn = false;
     if (left == 0)
         return 0;
-    for (unsigned i = 0; i < e->peers.nb; i++) {
-        const struct pkt_raw_peer *p = &e->peers.peer[i];
-        if (p->resolved)
-            continue;
-        char addr[PKT_ADDR_TEXT_MAX];
-        pkt_addr_format(&p->addr, addr, sizeof(addr));
-        snprintf(err, err_len,
-                 "pcap engine: no %s reply from %s on %s after %d tries in %d s; the raw "
-                 "engines reach on-link resolvers only, or give the gateway's --next-hop-mac",
-                 p->addr.family == PKT_ADDR_V4 ? "ARP" : "neighbour advertisement", addr, e->ifname,
-                 PCAP_RESOLVE_TRIES, PCAP_RESOLVE_TRIES * PCAP_RESOLVE_MS / 1000);
-        break;
-    }
+    char where[96];
+    snprintf(where, sizeof(where), "pcap engine on %s", e->ifname);
+    pkt_raw_peers_unresolved_error(&e->peers, where, PCAP_RESOLVE_TRIES,
+                                   PCAP_RESOLVE_TRIES * PCAP_RESOLVE_MS / 1000, err, err_len);
     return -EHOSTUNREACH;
 }
 
 static int peers_setup(struct pkt_engine *e, const struct pkt_engine_config *cfg, char *err,
                        size_t err_len)
 {
-    pkt_raw_peers_init(&e->peers);
-    if (cfg->nb_peers > PKT_ENGINE_PEERS_MAX)
-        return fail(err, err_len, -EINVAL, "pcap engine: %s", "too many destinations");
-    for (unsigned i = 0; i < cfg->nb_peers; i++) {
-        const struct pkt_addr *a = &cfg->peers[i];
-        struct pkt_raw_peer *p = pkt_raw_peers_add(&e->peers, a);
-        if (p == NULL)
-            return fail(err, err_len, -EINVAL, "pcap engine: %s", "bad destination address");
-        const struct pkt_addr *src = a->family == PKT_ADDR_V4 ? &e->self.v4 : &e->self.v6;
-        if (src->family != a->family)
-            return fail(err, err_len, -EINVAL, "pcap engine: %s",
-                        "a resolver's address family has no --source address");
-        if (e->has_next_hop_mac && !p->resolved &&
-            pkt_raw_peer_set_mac(p, &e->self, e->next_hop_mac) != 0)
-            return fail(err, err_len, -EINVAL, "pcap engine: %s", "cannot build a template");
-    }
+    char why[192];
+    if (pkt_raw_peers_setup(&e->peers, &e->self, cfg->peers, cfg->nb_peers,
+                            e->has_next_hop_mac ? e->next_hop_mac : NULL, why, sizeof(why)) != 0)
+        return fail(err, err_len, -EINVAL, "pcap engine: %s", why);
     return e->has_next_hop_mac ? 0 : resolve_peers(e, err, err_len);
 }
 

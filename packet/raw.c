@@ -17,6 +17,8 @@
  */
 #include "packet/raw.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #pragma GCC poison malloc calloc realloc free strdup
@@ -506,4 +508,61 @@ int pkt_raw_peers_learn(struct pkt_raw_peers *p, const struct pkt_raw_self *self
     if (peer == NULL || peer->resolved)
         return 0;
     return pkt_raw_peer_set_mac(peer, self, rx->learned_mac) == 0 ? 1 : 0;
+}
+
+int pkt_raw_peers_setup(struct pkt_raw_peers *p, const struct pkt_raw_self *self,
+                        const struct pkt_addr *dst, unsigned nb, const uint8_t *next_hop_mac,
+                        char *err, size_t err_len)
+{
+    pkt_raw_peers_init(p);
+    if (nb > PKT_RAW_PEERS_MAX) {
+        snprintf(err, err_len, "too many destinations (%u, at most %u)", nb, PKT_RAW_PEERS_MAX);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < nb; i++) {
+        struct pkt_raw_peer *peer = pkt_raw_peers_add(p, &dst[i]);
+        if (peer == NULL) {
+            snprintf(err, err_len, "bad destination address");
+            return -EINVAL;
+        }
+        const struct pkt_addr *src = dst[i].family == PKT_ADDR_V4 ? &self->v4 : &self->v6;
+        if (src->family != dst[i].family) {
+            snprintf(err, err_len, "a resolver's address family has no --source address");
+            return -EINVAL;
+        }
+        if (next_hop_mac != NULL && !peer->resolved &&
+            pkt_raw_peer_set_mac(peer, self, next_hop_mac) != 0) {
+            snprintf(err, err_len, "cannot build a frame template");
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+unsigned pkt_raw_peers_unresolved(const struct pkt_raw_peers *p)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < p->nb; i++)
+        n += p->peer[i].resolved ? 0u : 1u;
+    return n;
+}
+
+void pkt_raw_peers_unresolved_error(const struct pkt_raw_peers *p, const char *where,
+                                    unsigned tries, unsigned total_s, char *err, size_t err_len)
+{
+    err[0] = '\0';
+    for (unsigned i = 0; i < p->nb; i++) {
+        const struct pkt_raw_peer *peer = &p->peer[i];
+        if (peer->resolved)
+            continue;
+        char addr[PKT_ADDR_TEXT_MAX];
+        if (pkt_addr_format(&peer->addr, addr, sizeof(addr)) < 0)
+            addr[0] = '\0';
+        snprintf(err, err_len,
+                 "%s: no %s reply from %s after %u tries in %u s; the raw engines reach on-link "
+                 "resolvers only, or give the gateway's --next-hop-mac",
+                 where, peer->addr.family == PKT_ADDR_V4 ? "ARP" : "neighbour advertisement", addr,
+                 tries, total_s);
+        return;
+    }
 }

@@ -202,4 +202,29 @@ __attribute__((warn_unused_result)) int pkt_raw_solicit_build(uint8_t *buf, size
 int pkt_raw_peers_learn(struct pkt_raw_peers *p, const struct pkt_raw_self *self,
                         const struct pkt_raw_rx *rx);
 
+/*
+ * Fill an empty table with the engine's destinations dst[0..nb) (borrowed).
+ * With next_hop_mac (may be NULL) every peer is resolved to it at once;
+ * otherwise they stay unresolved for ARP/NDP. Returns 0, or -EINVAL with a
+ * message in err (too many destinations, a bad address, a family without
+ * a source address in self, a template that cannot be built).
+ */
+__attribute__((warn_unused_result)) int pkt_raw_peers_setup(struct pkt_raw_peers *p,
+                                                            const struct pkt_raw_self *self,
+                                                            const struct pkt_addr *dst, unsigned nb,
+                                                            const uint8_t *next_hop_mac, char *err,
+                                                            size_t err_len);
+
+/* Number of peers whose MAC is not known yet. */
+unsigned pkt_raw_peers_unresolved(const struct pkt_raw_peers *p);
+
+/*
+ * The error for a failed resolution: names the first unresolved peer, what
+ * was asked (ARP or neighbour solicitation), where (engine and port or
+ * interface, e.g. "pcap engine ... on eth1") and how long, and says what to
+ * do about it. err is "" when every peer is resolved.
+ */
+void pkt_raw_peers_unresolved_error(const struct pkt_raw_peers *p, const char *where,
+                                    unsigned tries, unsigned total_s, char *err, size_t err_len);
+
 #endif
