@@ -171,6 +171,7 @@ struct scan {
      * that otherwise matched, and the verdict "does not do 0x20". */
     _Atomic uint8_t res_case_ok[SCAN_RESOLVERS_MAX];
     _Atomic uint32_t res_case_lower[SCAN_RESOLVERS_MAX];
+    _Atomic uint64_t res_case_lower_since[SCAN_RESOLVERS_MAX]; /* first one, monotonic ns */
     _Atomic uint8_t res_no0x20[SCAN_RESOLVERS_MAX];
     _Atomic uint64_t active;      /* admitted targets without a record yet */
     _Atomic uint64_t ptr_pending; /* targets whose PTR lookup is running */
@@ -1310,17 +1311,24 @@ static int validate(struct scan *s, struct worker *w, uint32_t st, const struct 
             memcpy(want, qname, qlen);
             pkt_dns_name_case20(want, qlen, id.case_bits);
             if (!pkt_dns_name_equal_case(want, qlen, r->qname.wire, r->qname.len)) {
-                /* A resolver that lower-cases every question cannot do 0x20:
-                 * after SCAN_0X20_LOWER_MAX such answers, and only if it never
-                 * echoed our case (so a spoofer who guessed one ID cannot
-                 * switch 0x20 off), say so once and send later queries to it
-                 * without 0x20. */
+                /* A resolver that lower-cases every question cannot do 0x20.
+                 * It counts as such only after SCAN_0X20_LOWER_MAX lower-cased
+                 * answers spread over at least one first-attempt timeout
+                 * with no answer that echoed our case: a spoofer who
+                 * guesses IDs sends its lower-cased forgeries just before a
+                 * genuine answer, which proves the resolver keeps case. Then
+                 * say so once; later queries go to it without 0x20. */
                 uint8_t low[PKT_DNS_NAME_MAX];
                 memcpy(low, r->qname.wire, r->qname.len);
                 pkt_dns_name_lower(low, r->qname.len);
-                if (memcmp(low, r->qname.wire, r->qname.len) == 0 &&
-                    !atomic_load_explicit(&s->res_case_ok[ri], memory_order_relaxed) &&
+                uint64_t zero = 0;
+                bool lower = memcmp(low, r->qname.wire, r->qname.len) == 0;
+                if (lower)
+                    atomic_compare_exchange_strong(&s->res_case_lower_since[ri], &zero, w->now_ns);
+                uint64_t since = atomic_load(&s->res_case_lower_since[ri]);
+                if (lower && !atomic_load_explicit(&s->res_case_ok[ri], memory_order_relaxed) &&
                     atomic_fetch_add(&s->res_case_lower[ri], 1) + 1 >= SCAN_0X20_LOWER_MAX &&
+                    w->now_ns >= since + (uint64_t)s->cfg->timeout_ms * 1000000ull &&
                     atomic_exchange(&s->res_no0x20[ri], 1) == 0) {
                     char txt[PKT_ADDR_TEXT_MAX];
                     pkt_addr_format(&s->cfg->resolvers[ri].addr, txt, sizeof(txt));
