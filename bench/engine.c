@@ -134,7 +134,7 @@ static double tx_loop(const struct pkt_engine_ops *ops, struct pkt_engine *e, st
         }
         unsigned off = 0;
         while (off < BURST)
-            off += ops->tx_burst(e, b.d + off, BURST - off);
+            off += ops->tx_burst(e, 0, b.d + off, BURST - off);
         sent += BURST;
         if ((iter & 255) == 0 && (t1 = now_s()) - t0 >= seconds)
             break;
@@ -279,7 +279,7 @@ static void part_dpdk_rx(void)
             unsigned k = rte_ring_enqueue_burst(ring, (void **)(m + at), BURST, NULL);
             unsigned got = 0;
             while (got < k) {
-                unsigned n = ops->rx_burst(e, d, BURST, 0);
+                unsigned n = ops->rx_burst(e, 0, d, BURST, 0);
                 for (unsigned i = 0; i < n; i++) {
                     struct pkt_dns_reply rep;
                     if (pkt_dns_reply_parse(d[i].data, d[i].len, &rep) < 0) {
@@ -304,7 +304,7 @@ static void part_dpdk_rx(void)
            "%llu refused by the parser, %.1f ns per reply\n",
            nb_golden, (double)bytes / RX_FRAMES, (unsigned long long)parsed,
            (unsigned long long)matched, (unsigned long long)bad, 1e9 / rate);
-    (void)ops->rx_burst(e, d, BURST, 0); /* releases the last burst */
+    (void)ops->rx_burst(e, 0, d, BURST, 0); /* releases the last burst */
     for (unsigned i = 0; i < RX_FRAMES; i++)
         rte_pktmbuf_free(m[i]);
     ops->close(e);
@@ -346,7 +346,7 @@ static void part_socket_tx(void)
             b.d[i].local_port = ports[iter % nb_ports];
         unsigned off = 0;
         for (unsigned tries = 0; off < BURST && tries < 1000; tries++)
-            off += ops->tx_burst(e, b.d + off, BURST - off);
+            off += ops->tx_burst(e, 0, b.d + off, BURST - off);
         sent += off;
         if ((iter & 63) == 0 && (t1 = now_s()) - t0 >= seconds)
             break;

@@ -6,8 +6,11 @@
  * backends, each a const struct of function pointers in its own file, listed
  * in one static table (engine.c): socket (default; sendmmsg/recvmmsg on a
  * pool of UDP sockets, no privileges), dpdk and pcap (raw frames).
- * Threading: one TX thread calls tx_burst, one RX thread per RX queue calls
- * rx_burst; open/close from the main thread while no worker runs.
+ * Queues: the config asks for nb_txq TX and nb_rxq RX queues; queue q of
+ * each kind belongs to one thread (scan.c's TX worker q, RX worker q), which
+ * alone calls tx_burst / rx_burst with that q. A backend that cannot give
+ * the queues asked for fails in open with a message saying why. open,
+ * rx_missed and close run on the main thread while no worker runs.
  * Memory: everything allocated in open; nothing on the burst path.
  * Hot path: tx_burst/rx_burst. Untrusted input: what rx_burst returns.
  */
@@ -24,6 +27,8 @@
 #define PKT_ENGINE_PORTS_MAX  1024 /* socket engine: most sockets per family */
 #define PKT_ENGINE_RX_BUF_LEN 4096 /* larger datagrams are reported truncated */
 #define PKT_ENGINE_PEERS_MAX  64   /* destinations a raw engine resolves in open */
+#define PKT_ENGINE_TXQ_MAX    4    /* TX queues (threads) an engine serves */
+#define PKT_ENGINE_RXQ_MAX    8    /* RX queues (threads) an engine serves */
 
 /* A datagram handed to tx_burst or returned by rx_burst. */
 struct pkt_dgram {
@@ -40,6 +45,8 @@ struct pkt_dgram {
 /* Open-time settings; plain data, borrowed during open only. */
 struct pkt_engine_config {
     unsigned nb_ports; /* socket engine: UDP sockets per family (>= 64) */
+    unsigned nb_txq;   /* TX queues, 1..PKT_ENGINE_TXQ_MAX (0 means 1) */
+    unsigned nb_rxq;   /* RX queues, 1..PKT_ENGINE_RXQ_MAX (0 means 1) */
     bool want_v4;      /* families the scan will send */
     bool want_v6;
     unsigned rcvbuf_len; /* SO_RCVBUF request in octets, 0 = default */
@@ -66,11 +73,16 @@ struct pkt_engine_ops {
      * with a message in err[0..err_len) naming what failed. */
     int (*open)(const struct pkt_engine_config *cfg, struct pkt_engine **out, char *err,
                 size_t err_len);
-    /* Sends up to nb datagrams; returns how many were taken. Threading: TX thread. */
-    unsigned (*tx_burst)(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb);
-    /* Receives up to nb datagrams, waiting at most timeout_ms when none is
-     * ready. Returns the count. Threading: RX thread. */
-    unsigned (*rx_burst)(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb, int timeout_ms);
+    /* Sends up to nb datagrams on TX queue q; returns how many were taken.
+     * Threading: queue q's TX thread. */
+    unsigned (*tx_burst)(struct pkt_engine *e, unsigned q, const struct pkt_dgram *d, unsigned nb);
+    /* Receives up to nb datagrams from RX queue q, waiting at most
+     * timeout_ms when none is ready. Returns the count. Every datagram for
+     * us arrives on exactly one queue (the socket engine splits its sockets
+     * over the queues; the dpdk engine spreads by RSS or the PMD's fanout).
+     * Threading: queue q's RX thread. */
+    unsigned (*rx_burst)(struct pkt_engine *e, unsigned q, struct pkt_dgram *d, unsigned nb,
+                         int timeout_ms);
     /* The source ports datagrams may use for family (PKT_ADDR_V4/V6):
      * writes up to cap ports, returns the count (0: any port is fine). */
     unsigned (*ports)(const struct pkt_engine *e, uint8_t family, uint16_t *ports, unsigned cap);
@@ -80,6 +92,12 @@ struct pkt_engine_ops {
      * parse error -(i + 1) of packet/frame.h (8 reasons). NULL for engines
      * that never see frames (socket). Any thread; relaxed reads. */
     void (*rx_drops)(const struct pkt_engine *e, uint64_t out[8]);
+    /* Packets lost below the engine before it could see them: the NIC or
+     * driver (DPDK imissed + rx_nombuf), the capture ring (pcap ps_drop +
+     * ps_ifdrop) or the sockets' receive buffers (SO_MEMINFO drops). Some
+     * of those may not have been for us (a capture ring sees other frames).
+     * Threading: main thread, after the workers stopped. */
+    uint64_t (*rx_missed)(const struct pkt_engine *e);
     void (*close)(struct pkt_engine *e); /* NULL is a no-op */
 };
 

@@ -2,16 +2,26 @@
  * The dpdk engine: raw Ethernet frames through one DPDK port (any PMD: a
  * NIC, net_af_xdp, net_af_packet, net_ring, net_null).
  *
- * Threads and queues. scan.c's TX and RX threads are plain pthreads; each
- * registers itself as an EAL lcore on its first burst (rte_thread_register)
- * so the mempool's per-lcore caches serve it. TX queue 0 belongs to the TX
- * thread. The RX thread answers ARP and neighbour solicitations for our
- * --source addresses (the resolver must reach us, and its kernel re-checks
- * the mapping now and then); it sends those answers on TX queue 1 when the
- * port has a second TX queue. A port with a single TX queue (net_af_packet
- * with its default qpairs=1) shares queue 0: whoever sends takes a flag with
- * one atomic exchange per burst and never waits for it. The TX thread gives
- * up the burst (returns 0, scan.c retries) and the RX thread keeps its few
+ * Threads, queues and lcores. scan.c runs nb_txq TX and nb_rxq RX threads
+ * (plain pthreads); TX thread q owns TX queue q, RX thread r owns RX queue
+ * r (and, on net_af_packet with more qpairs than RX threads, also queues
+ * r + nb_rxq, r + 2 nb_rxq, ...: its fanout spreads frames over every
+ * qpair, so every queue must be read). With several RX queues on a PMD
+ * that hashes (RSS), replies are spread by IP addresses and UDP ports.
+ * Each thread registers itself as an EAL lcore on its first burst
+ * (rte_thread_register) so the mempool's per-lcore caches serve it; when
+ * --dpdk-args names enough worker lcores (-l / --lcores: nb_txq + nb_rxq
+ * besides the main one), TX thread q runs on the CPUs of the q-th worker
+ * lcore and RX thread r on those of worker nb_txq + r; otherwise the
+ * kernel places them.
+ *
+ * ARP and neighbour solicitations for our --source addresses are answered
+ * by the RX thread that receives them (the resolver must reach us, and its
+ * kernel re-checks the mapping now and then), on a TX queue of its own
+ * (nb_txq + r) when the port has that many. Otherwise it shares TX queue
+ * r mod nb_txq: whoever sends on a shared queue takes its flag with one
+ * atomic exchange per burst and never waits for it. The TX thread gives up
+ * the burst (returns 0, scan.c retries) and the RX thread keeps its few
  * answers for its next pass, at most a few milliseconds later.
  *
  * TX: one template per (family, resolver) built in open after the next-hop
@@ -22,13 +32,14 @@
  * written (packet/raw.c), the payload copied; one rte_eth_tx_burst. What the
  * PMD does not accept is freed and the caller retries it.
  *
- * RX: rte_eth_rx_burst on every RX queue, each frame classified by
+ * RX: rte_eth_rx_burst on the thread's queues, each frame classified by
  * packet/raw.c; datagrams point into their mbufs, which are held until the
  * next rx_burst call and freed at its start. Frames to us that fail
- * validation are counted by reason (rx_drops). With nothing to read the
- * thread sleeps in short naps until the timeout: PMDs in general have no
- * file descriptor to wait on, and a spinning core would starve the TX
- * thread on small machines.
+ * validation are counted by reason (rx_drops); what the port itself lost
+ * (imissed, rx_nombuf) is read at the end (rx_missed). With nothing to
+ * read the thread sleeps in short naps until the timeout: PMDs in general
+ * have no file descriptor to wait on, and a spinning core would starve the
+ * TX thread on small machines.
  *
  * Privileges: EAL, port and mempool are set up in open, as root; after
  * scan.c drops to --user nothing here needs a privilege (with --no-huge the
@@ -60,8 +71,7 @@
 #include "packet/raw.h"
 
 #define DPDK_ARGS_MAX      64   /* EAL arguments from --dpdk-args */
-#define DPDK_RXQ_MAX       4    /* RX queues polled (net_af_packet: one per qpair) */
-#define DPDK_TXQ_WANT      2    /* TX thread's queue + the RX thread's answers */
+#define DPDK_DEV_RXQ_MAX   16   /* device RX queues read (net_af_packet: one per qpair) */
 #define DPDK_RX_DESC       1024 /* per queue, adjusted to the PMD's limits */
 #define DPDK_TX_DESC       1024
 #define DPDK_MBUF_CACHE    256 /* per-lcore mempool cache */
@@ -71,12 +81,36 @@
 #define DPDK_IDLE_NAP_NS   50000 /* rx_burst nap when the port is empty */
 #define DPDK_NB_DROPS      8     /* frame drop reasons, engine.h rx_drops */
 
+/* One TX queue: its TX thread's scratch, and the flag for sharing it. */
+struct dpdk_txq {
+    alignas(64) atomic_int busy;    /* 1 while a thread sends on a shared queue */
+    alignas(64) uint64_t tx_errors; /* relaxed stores; any thread reads */
+    uint16_t ip_id;
+    struct rte_mbuf *tx_m[PKT_ENGINE_BURST_MAX];
+    uint16_t tx_idx[PKT_ENGINE_BURST_MAX];
+};
+
+/* One RX thread's state (the main thread's during open: thread 0). */
+struct dpdk_rxq {
+    alignas(64) uint64_t drops[DPDK_NB_DROPS]; /* relaxed stores; any thread reads */
+    uint16_t ctrl_txq;                         /* TX queue for its ARP/NDP answers */
+    bool ctrl_shared;                          /* that queue is a TX thread's too: take its flag */
+    unsigned nb_held;
+    unsigned nb_ctrl;
+    struct rte_mbuf *held[PKT_ENGINE_BURST_MAX];
+    struct rte_mbuf *rx_m[PKT_ENGINE_BURST_MAX];
+    struct rte_mbuf *ctrl[DPDK_CTRL_PENDING];
+    uint8_t reply[PKT_RAW_CTRL_MAX];
+};
+
 struct pkt_engine {
     uint16_t port;
-    uint16_t nb_rxq;
-    uint16_t nb_txq;
-    uint16_t ctrl_txq; /* queue for ARP/NDP answers (0 when shared) */
-    bool shared_txq;
+    uint16_t nb_txq;     /* TX threads (queues 0..nb_txq-1) */
+    uint16_t nb_rxq;     /* RX threads */
+    uint16_t dev_rxq;    /* RX queues configured on the port */
+    uint16_t dev_txq;    /* TX queues configured on the port */
+    unsigned nb_workers; /* EAL worker lcores to run the threads on (0: none) */
+    unsigned worker[PKT_ENGINE_TXQ_MAX + PKT_ENGINE_RXQ_MAX];
     bool has_next_hop_mac;
     bool eal_up;
     bool port_configured;
@@ -87,40 +121,32 @@ struct pkt_engine {
     char *args; /* the split --dpdk-args; EAL may keep pointers into it */
     char port_name[RTE_ETH_NAME_MAX_LEN];
     char driver[32];
-
-    /* Shared-queue flag: 1 while a thread is inside tx on queue 0. */
-    alignas(64) atomic_int txq_busy;
-
-    /* TX thread. The peer table is written in open (and, with
-     * --next-hop-mac, by the TX thread for new destinations). */
-    alignas(64) uint64_t tx_errors; /* relaxed stores; any thread reads */
-    uint16_t ip_id;
-    struct rte_mbuf *tx_m[PKT_ENGINE_BURST_MAX];
-    uint16_t tx_idx[PKT_ENGINE_BURST_MAX];
+    /* Written in open; read-only during the scan, except that with
+     * --next-hop-mac and a single TX queue the TX thread adds new
+     * destinations. */
     struct pkt_raw_peers peers;
-
-    /* RX thread (and the main thread during open). */
-    alignas(64) uint64_t drops[DPDK_NB_DROPS]; /* relaxed stores; any thread reads */
-    unsigned nb_held;
-    unsigned nb_ctrl;
-    struct rte_mbuf *held[PKT_ENGINE_BURST_MAX];
-    struct rte_mbuf *rx_m[PKT_ENGINE_BURST_MAX];
-    struct rte_mbuf *ctrl[DPDK_CTRL_PENDING];
-    uint8_t reply[PKT_RAW_CTRL_MAX];
+    struct dpdk_txq txq[PKT_ENGINE_TXQ_MAX];
+    struct dpdk_rxq rxq[PKT_ENGINE_RXQ_MAX];
 };
 
 /* Set once per thread: rte_thread_register gives a plain pthread an lcore
  * ID, hence its own mempool cache. Failing that (all lcore slots taken), the
- * thread still works, on the mempool's shared ring only. */
+ * thread still works, on the mempool's shared ring only. slot is the
+ * thread's place among the workers (TX q: q; RX r: nb_txq + r): with enough
+ * EAL worker lcores the thread moves to that lcore's CPUs. */
 static _Thread_local bool thread_known;
 
-static void thread_register(void)
+static void thread_register(const struct pkt_engine *e, unsigned slot)
 {
     if (thread_known)
         return;
     thread_known = true;
     if (rte_lcore_id() == LCORE_ID_ANY)
         (void)rte_thread_register();
+    if (slot < e->nb_workers) {
+        rte_cpuset_t cpus = rte_lcore_cpuset(e->worker[slot]);
+        (void)pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+    }
 }
 
 /* Single writer, relaxed: the stats thread only needs eventual values. */
@@ -146,10 +172,13 @@ static void dpdk_close(struct pkt_engine *e)
 {
     if (e == NULL)
         return;
-    if (e->nb_held > 0)
-        rte_pktmbuf_free_bulk(e->held, e->nb_held);
-    if (e->nb_ctrl > 0)
-        rte_pktmbuf_free_bulk(e->ctrl, e->nb_ctrl);
+    for (unsigned r = 0; r < PKT_ENGINE_RXQ_MAX; r++) {
+        struct dpdk_rxq *rq = &e->rxq[r];
+        if (rq->nb_held > 0)
+            rte_pktmbuf_free_bulk(rq->held, rq->nb_held);
+        if (rq->nb_ctrl > 0)
+            rte_pktmbuf_free_bulk(rq->ctrl, rq->nb_ctrl);
+    }
     if (e->port_started)
         (void)rte_eth_dev_stop(e->port);
     if (e->port_configured)
@@ -163,28 +192,30 @@ static void dpdk_close(struct pkt_engine *e)
 
 /* ---- control frames (ARP/NDP) -------------------------------------------- */
 
-/* Send the pending answers that the TX queue takes now; keep the rest. */
-static void ctrl_flush(struct pkt_engine *e)
+/* Send rq's pending answers that its TX queue takes now; keep the rest. */
+static void ctrl_flush(struct pkt_engine *e, struct dpdk_rxq *rq)
 {
-    if (e->nb_ctrl == 0)
+    if (rq->nb_ctrl == 0)
         return;
     uint16_t sent;
-    if (e->shared_txq) {
-        if (atomic_exchange_explicit(&e->txq_busy, 1, memory_order_acquire) != 0)
+    if (rq->ctrl_shared) {
+        atomic_int *busy = &e->txq[rq->ctrl_txq].busy;
+        if (atomic_exchange_explicit(busy, 1, memory_order_acquire) != 0)
             return; /* the TX thread is sending; next pass */
-        sent = rte_eth_tx_burst(e->port, 0, e->ctrl, (uint16_t)e->nb_ctrl);
-        atomic_store_explicit(&e->txq_busy, 0, memory_order_release);
+        sent = rte_eth_tx_burst(e->port, rq->ctrl_txq, rq->ctrl, (uint16_t)rq->nb_ctrl);
+        atomic_store_explicit(busy, 0, memory_order_release);
     } else {
-        sent = rte_eth_tx_burst(e->port, e->ctrl_txq, e->ctrl, (uint16_t)e->nb_ctrl);
+        sent = rte_eth_tx_burst(e->port, rq->ctrl_txq, rq->ctrl, (uint16_t)rq->nb_ctrl);
     }
-    e->nb_ctrl -= sent;
-    memmove(e->ctrl, e->ctrl + sent, e->nb_ctrl * sizeof(e->ctrl[0]));
+    rq->nb_ctrl -= sent;
+    memmove(rq->ctrl, rq->ctrl + sent, rq->nb_ctrl * sizeof(rq->ctrl[0]));
 }
 
 /* Queue one control frame (copied) for ctrl_flush; dropped when full. */
-static void ctrl_queue(struct pkt_engine *e, const uint8_t *frame, uint16_t len)
+static void ctrl_queue(struct pkt_engine *e, struct dpdk_rxq *rq, const uint8_t *frame,
+                       uint16_t len)
 {
-    if (e->nb_ctrl == DPDK_CTRL_PENDING)
+    if (rq->nb_ctrl == DPDK_CTRL_PENDING)
         return;
     struct rte_mbuf *m = rte_pktmbuf_alloc(e->pool);
     if (m == NULL)
@@ -195,7 +226,7 @@ static void ctrl_queue(struct pkt_engine *e, const uint8_t *frame, uint16_t len)
         return;
     }
     memcpy(p, frame, len);
-    e->ctrl[e->nb_ctrl++] = m;
+    rq->ctrl[rq->nb_ctrl++] = m;
 }
 
 /* ---- RX -------------------------------------------------------------------- */
@@ -203,11 +234,11 @@ static void ctrl_queue(struct pkt_engine *e, const uint8_t *frame, uint16_t len)
 /*
  * One received frame. Returns 1 when it is a datagram for the caller (the
  * mbuf is then held), else 0 (the mbuf is freed). learn: apply ARP/NDP
- * mappings to the peer table (open only; during the scan the table
- * belongs to the TX thread).
+ * mappings to the peer table (open only; during the scan the table is
+ * read-only for RX threads).
  */
-static unsigned rx_one(struct pkt_engine *e, struct rte_mbuf *m, struct pkt_dgram *d, bool learn,
-                       unsigned *resolved)
+static unsigned rx_one(struct pkt_engine *e, struct dpdk_rxq *rq, struct rte_mbuf *m,
+                       struct pkt_dgram *d, bool learn, unsigned *resolved)
 {
     const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
     struct pkt_raw_rx rx;
@@ -217,10 +248,10 @@ static unsigned rx_one(struct pkt_engine *e, struct rte_mbuf *m, struct pkt_dgra
     if (m->nb_segs != 1)
         kind = PKT_FRAME_E_LEN;
     else
-        kind = pkt_raw_classify(frame, m->data_len, &e->self, &rx, e->reply, sizeof(e->reply));
+        kind = pkt_raw_classify(frame, m->data_len, &e->self, &rx, rq->reply, sizeof(rq->reply));
     if (kind < 0) {
         if (kind >= -DPDK_NB_DROPS)
-            count(&e->drops[-kind - 1], 1);
+            count(&rq->drops[-kind - 1], 1);
         rte_pktmbuf_free(m);
         return 0;
     }
@@ -231,47 +262,54 @@ static unsigned rx_one(struct pkt_engine *e, struct rte_mbuf *m, struct pkt_dgra
         d->len = rx.payload_len;
         d->truncated = 0;
         d->data = rte_pktmbuf_mtod_offset(m, uint8_t *, rx.payload_off);
-        e->held[e->nb_held++] = m;
+        rq->held[rq->nb_held++] = m;
         return 1;
     }
     if ((kind == PKT_RAW_ARP_REQUEST || kind == PKT_RAW_NDP_SOLICIT) && rx.reply_len > 0)
-        ctrl_queue(e, e->reply, rx.reply_len);
+        ctrl_queue(e, rq, rq->reply, rx.reply_len);
     if (learn && resolved != NULL)
         *resolved += (unsigned)pkt_raw_peers_learn(&e->peers, &e->self, &rx);
     rte_pktmbuf_free(m);
     return 0;
 }
 
-/* One pass over the RX queues: up to nb datagrams into d. *frames counts
- * the frames seen (datagrams or not). */
-static unsigned rx_poll(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb, unsigned *frames,
-                        bool learn, unsigned *resolved)
+/* One pass over RX thread r's device queues (r, r + nb_rxq, ...): up to
+ * nb datagrams into d. *frames counts the frames seen (datagrams or not). */
+static unsigned rx_poll(struct pkt_engine *e, unsigned r, struct pkt_dgram *d, unsigned nb,
+                        unsigned *frames, bool learn, unsigned *resolved)
 {
+    struct dpdk_rxq *rq = &e->rxq[r];
     unsigned got = 0;
-    for (uint16_t q = 0; q < e->nb_rxq && got < nb; q++) {
-        uint16_t k = rte_eth_rx_burst(e->port, q, e->rx_m, (uint16_t)(nb - got));
+    for (unsigned q = r; q < e->dev_rxq && got < nb; q += e->nb_rxq) {
+        uint16_t k = rte_eth_rx_burst(e->port, (uint16_t)q, rq->rx_m, (uint16_t)(nb - got));
         *frames += k;
         for (uint16_t i = 0; i < k; i++)
-            got += rx_one(e, e->rx_m[i], &d[got], learn, resolved);
+            got += rx_one(e, rq, rq->rx_m[i], &d[got], learn, resolved);
     }
     return got;
 }
 
-static unsigned dpdk_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb,
+static void rx_release(struct dpdk_rxq *rq)
+{
+    if (rq->nb_held > 0) {
+        rte_pktmbuf_free_bulk(rq->held, rq->nb_held);
+        rq->nb_held = 0;
+    }
+}
+
+static unsigned dpdk_rx_burst(struct pkt_engine *e, unsigned r, struct pkt_dgram *d, unsigned nb,
                               int timeout_ms)
 {
-    thread_register();
-    if (e->nb_held > 0) {
-        rte_pktmbuf_free_bulk(e->held, e->nb_held);
-        e->nb_held = 0;
-    }
+    thread_register(e, e->nb_txq + r);
+    struct dpdk_rxq *rq = &e->rxq[r];
+    rx_release(rq);
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
     uint64_t deadline = 0;
     for (;;) {
         unsigned frames = 0;
-        unsigned got = rx_poll(e, d, nb, &frames, false, NULL);
-        ctrl_flush(e);
+        unsigned got = rx_poll(e, r, d, nb, &frames, false, NULL);
+        ctrl_flush(e, rq);
         if (got > 0 || timeout_ms <= 0)
             return got;
         uint64_t now = mono_ns();
@@ -286,54 +324,55 @@ static unsigned dpdk_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsigne
 
 /* ---- TX -------------------------------------------------------------------- */
 
-static unsigned dpdk_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb)
+static unsigned dpdk_tx_burst(struct pkt_engine *e, unsigned q, const struct pkt_dgram *d,
+                              unsigned nb)
 {
-    thread_register();
+    thread_register(e, q);
+    struct dpdk_txq *tq = &e->txq[q];
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
     if (nb == 0)
         return 0;
-    if (e->shared_txq && atomic_exchange_explicit(&e->txq_busy, 1, memory_order_acquire) != 0)
-        return 0; /* the RX thread is sending an ARP/NDP answer: retry */
-    if (rte_pktmbuf_alloc_bulk(e->pool, e->tx_m, nb) != 0) {
-        if (e->shared_txq)
-            atomic_store_explicit(&e->txq_busy, 0, memory_order_release);
+    /* Only a queue some RX thread shares has its flag taken by anyone else. */
+    if (atomic_exchange_explicit(&tq->busy, 1, memory_order_acquire) != 0)
+        return 0; /* an RX thread is sending ARP/NDP answers: retry */
+    if (rte_pktmbuf_alloc_bulk(e->pool, tq->tx_m, nb) != 0) {
+        atomic_store_explicit(&tq->busy, 0, memory_order_release);
         return 0; /* pool empty for a moment (mbufs in flight): retry */
     }
     unsigned n = 0;
     for (unsigned i = 0; i < nb; i++) {
         const struct pkt_dgram *g = &d[i];
         struct pkt_raw_peer *peer = pkt_raw_peers_find(&e->peers, &g->peer);
-        if (peer == NULL && e->has_next_hop_mac) {
+        if (peer == NULL && e->has_next_hop_mac && e->nb_txq == 1) {
             /* Any destination goes to the one next hop: its template is
-             * made the first time (the table is the TX thread's). */
+             * made the first time (the table is the only TX thread's). */
             peer = pkt_raw_peers_add(&e->peers, &g->peer);
             if (peer != NULL && pkt_raw_peer_set_mac(peer, &e->self, e->next_hop_mac) != 0)
                 peer = NULL;
         }
-        struct rte_mbuf *m = e->tx_m[n];
+        struct rte_mbuf *m = tq->tx_m[n];
         if (peer == NULL || !peer->resolved ||
             (size_t)peer->tmpl.hdr_len + g->len > rte_pktmbuf_tailroom(m))
             continue; /* not ours to send: counted below if taken */
         uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
-        size_t flen = pkt_raw_tmpl_write(&peer->tmpl, buf, g->local_port, g->peer_port, e->ip_id++,
+        size_t flen = pkt_raw_tmpl_write(&peer->tmpl, buf, g->local_port, g->peer_port, tq->ip_id++,
                                          g->data, g->len);
         m->data_len = (uint16_t)flen;
         m->pkt_len = (uint32_t)flen;
-        e->tx_idx[n++] = (uint16_t)i;
+        tq->tx_idx[n++] = (uint16_t)i;
     }
-    uint16_t sent = n > 0 ? rte_eth_tx_burst(e->port, 0, e->tx_m, (uint16_t)n) : 0;
-    if (e->shared_txq)
-        atomic_store_explicit(&e->txq_busy, 0, memory_order_release);
+    uint16_t sent = n > 0 ? rte_eth_tx_burst(e->port, (uint16_t)q, tq->tx_m, (uint16_t)n) : 0;
+    atomic_store_explicit(&tq->busy, 0, memory_order_release);
     /* Unsent frames and the mbufs of skipped datagrams go back to the pool. */
     if (sent < nb)
-        rte_pktmbuf_free_bulk(e->tx_m + sent, nb - sent);
-    unsigned taken = sent == n ? nb : e->tx_idx[sent];
+        rte_pktmbuf_free_bulk(tq->tx_m + sent, nb - sent);
+    unsigned taken = sent == n ? nb : tq->tx_idx[sent];
     /* Datagrams skipped inside the taken prefix are errors; those after it
      * come back in the caller's retry and are judged then. */
     unsigned skipped = taken - sent;
     if (skipped > 0)
-        count(&e->tx_errors, skipped);
+        count(&tq->tx_errors, skipped);
     return taken;
 }
 
@@ -447,6 +486,17 @@ static int eal_threads_harden(char *err, size_t err_len)
     return 0;
 }
 
+/* The EAL worker lcores (-l / --lcores in --dpdk-args) the TX and RX
+ * threads run on, when there is one for each; else none. */
+static void workers_pick(struct pkt_engine *e)
+{
+    unsigned want = (unsigned)e->nb_txq + e->nb_rxq, n = 0;
+    for (unsigned lc = rte_get_next_lcore(UINT_MAX, 1, 0); lc < RTE_MAX_LCORE && n < want;
+         lc = rte_get_next_lcore(lc, 1, 0))
+        e->worker[n++] = lc;
+    e->nb_workers = n == want ? n : 0;
+}
+
 static int port_setup(struct pkt_engine *e, char *err, size_t err_len)
 {
     /* The first port EAL probed (a NIC or the first --vdev). */
@@ -461,22 +511,39 @@ static int port_setup(struct pkt_engine *e, char *err, size_t err_len)
         return fail(err, err_len, rc, "dpdk engine: port %s: cannot read device info",
                     e->port_name);
     snprintf(e->driver, sizeof(e->driver), "%s", info.driver_name);
+    if (info.max_tx_queues < e->nb_txq || info.max_rx_queues < e->nb_rxq)
+        return fail(err, err_len, -EINVAL,
+                    "dpdk engine: port %s (%s) has %u TX and %u RX queues; %u TX and %u RX "
+                    "queues were asked for (net_af_packet: qpairs=N in its --vdev)",
+                    e->port_name, e->driver, info.max_tx_queues, info.max_rx_queues, e->nb_txq,
+                    e->nb_rxq);
     /* net_af_packet fans received frames out over all its qpairs: every
-     * RX queue must be read. Elsewhere one queue receives everything (no RSS). */
-    e->nb_rxq = 1;
+     * RX queue must be read. Elsewhere the RX threads' queues are all. */
+    e->dev_rxq = e->nb_rxq;
     if (strcmp(info.driver_name, "net_af_packet") == 0)
-        e->nb_rxq = info.max_rx_queues < DPDK_RXQ_MAX ? info.max_rx_queues : DPDK_RXQ_MAX;
-    if (e->nb_rxq == 0)
-        e->nb_rxq = 1;
-    e->nb_txq = info.max_tx_queues >= DPDK_TXQ_WANT ? DPDK_TXQ_WANT : 1;
-    e->shared_txq = e->nb_txq == 1;
-    e->ctrl_txq = e->shared_txq ? 0 : 1;
-
+        e->dev_rxq = info.max_rx_queues < DPDK_DEV_RXQ_MAX ? info.max_rx_queues : DPDK_DEV_RXQ_MAX;
+    if (e->dev_rxq < e->nb_rxq)
+        e->dev_rxq = e->nb_rxq;
+    /* A TX queue per TX thread, then one per RX thread for its answers
+     * as far as the port has them. */
+    unsigned want_txq = (unsigned)e->nb_txq + e->nb_rxq;
+    e->dev_txq = (uint16_t)(info.max_tx_queues < want_txq ? info.max_tx_queues : want_txq);
+    for (unsigned r = 0; r < e->nb_rxq; r++) {
+        e->rxq[r].ctrl_shared = e->nb_txq + r >= e->dev_txq;
+        e->rxq[r].ctrl_txq = (uint16_t)(e->rxq[r].ctrl_shared ? r % e->nb_txq : e->nb_txq + r);
+    }
     uint16_t nb_rxd = DPDK_RX_DESC, nb_txd = DPDK_TX_DESC;
     struct rte_eth_conf conf;
     memset(&conf, 0, sizeof(conf));
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
-    rc = rte_eth_dev_configure(e->port, e->nb_rxq, e->nb_txq, &conf);
+    /* Several RX queues on a PMD that hashes: spread replies by addresses
+     * and ports (the resolvers answer from one port to our many). */
+    uint64_t rss = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    if (e->dev_rxq > 1 && rss != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = rss;
+    }
+    rc = rte_eth_dev_configure(e->port, e->dev_rxq, e->dev_txq, &conf);
     if (rc != 0)
         return fail(err, err_len, rc, "dpdk engine: port %s: configure failed", e->port_name);
     e->port_configured = true;
@@ -490,9 +557,10 @@ static int port_setup(struct pkt_engine *e, char *err, size_t err_len)
         sock = (int)rte_socket_id();
     /* Every descriptor may hold an mbuf, plus bursts in flight, held RX
      * bursts, control frames, and what the lcore caches keep (<= 1.5x). */
-    unsigned nb_mbufs = (unsigned)e->nb_rxq * nb_rxd + (unsigned)e->nb_txq * nb_txd +
-                        4u * PKT_ENGINE_BURST_MAX + DPDK_CTRL_PENDING +
-                        8u * DPDK_MBUF_CACHE * 3 / 2;
+    unsigned nb_mbufs = (unsigned)e->dev_rxq * nb_rxd + (unsigned)e->dev_txq * nb_txd +
+                        (2u * e->nb_rxq + 2u * e->nb_txq) * PKT_ENGINE_BURST_MAX +
+                        e->nb_rxq * DPDK_CTRL_PENDING +
+                        (4u + e->nb_rxq + e->nb_txq) * DPDK_MBUF_CACHE * 3 / 2;
     unsigned pow = 1024;
     while (pow - 1 < nb_mbufs)
         pow <<= 1;
@@ -502,13 +570,13 @@ static int port_setup(struct pkt_engine *e, char *err, size_t err_len)
         return fail(err, err_len, -ENOMEM,
                     "dpdk engine: cannot create the mbuf pool: %s (more -m memory?)",
                     rte_strerror(rte_errno));
-    for (uint16_t q = 0; q < e->nb_rxq; q++) {
+    for (uint16_t q = 0; q < e->dev_rxq; q++) {
         rc = rte_eth_rx_queue_setup(e->port, q, nb_rxd, (unsigned)sock, NULL, e->pool);
         if (rc != 0)
             return fail(err, err_len, rc, "dpdk engine: port %s: RX queue setup failed",
                         e->port_name);
     }
-    for (uint16_t q = 0; q < e->nb_txq; q++) {
+    for (uint16_t q = 0; q < e->dev_txq; q++) {
         rc = rte_eth_tx_queue_setup(e->port, q, nb_txd, (unsigned)sock, NULL);
         if (rc != 0)
             return fail(err, err_len, rc, "dpdk engine: port %s: TX queue setup failed",
@@ -540,12 +608,12 @@ static void solicit_unresolved(struct pkt_engine *e)
         uint8_t frame[PKT_RAW_CTRL_MAX];
         int n = pkt_raw_solicit_build(frame, sizeof(frame), &e->self, &p->addr);
         if (n > 0) {
-            ctrl_queue(e, frame, (uint16_t)n);
-            if (e->nb_ctrl == DPDK_CTRL_PENDING)
-                ctrl_flush(e);
+            ctrl_queue(e, &e->rxq[0], frame, (uint16_t)n);
+            if (e->rxq[0].nb_ctrl == DPDK_CTRL_PENDING)
+                ctrl_flush(e, &e->rxq[0]);
         }
     }
-    ctrl_flush(e);
+    ctrl_flush(e, &e->rxq[0]);
 }
 
 /*
@@ -562,13 +630,13 @@ static int resolve_peers(struct pkt_engine *e, char *err, size_t err_len)
         uint64_t deadline = mono_ns() + (uint64_t)DPDK_RESOLVE_MS * 1000000u;
         while (left > 0 && mono_ns() < deadline) {
             unsigned frames = 0, resolved = 0;
-            /* Datagrams arriving now are nobody's yet: dropped with the burst. */
-            (void)rx_poll(e, scratch, PKT_ENGINE_BURST_MAX, &frames, true, &resolved);
-            if (e->nb_held > 0) {
-                rte_pktmbuf_free_bulk(e->held, e->nb_held);
-                e->nb_held = 0;
+            /* Every RX thread's queues, answers through thread 0's state.
+             * Datagrams arriving now are nobody's yet: dropped with the burst. */
+            for (unsigned r = 0; r < e->nb_rxq; r++) {
+                (void)rx_poll(e, r, scratch, PKT_ENGINE_BURST_MAX, &frames, true, &resolved);
+                rx_release(&e->rxq[r]);
+                ctrl_flush(e, &e->rxq[r]);
             }
-            ctrl_flush(e);
             left -= resolved;
             if (frames == 0)
                 nap(1000000);
@@ -607,7 +675,18 @@ static int dpdk_open(const struct pkt_engine_config *cfg, struct pkt_engine **ou
         return -ENOMEM;
     }
     memset(e, 0, sizeof(*e));
-    atomic_init(&e->txq_busy, 0);
+    e->nb_txq = (uint16_t)(cfg->nb_txq > 0 ? cfg->nb_txq : 1);
+    e->nb_rxq = (uint16_t)(cfg->nb_rxq > 0 ? cfg->nb_rxq : 1);
+    if (e->nb_txq > PKT_ENGINE_TXQ_MAX || e->nb_rxq > PKT_ENGINE_RXQ_MAX) {
+        snprintf(err, err_len, "dpdk engine: %u TX / %u RX queues (at most %u / %u)", e->nb_txq,
+                 e->nb_rxq, PKT_ENGINE_TXQ_MAX, PKT_ENGINE_RXQ_MAX);
+        free(e);
+        return -EINVAL;
+    }
+    for (unsigned q = 0; q < PKT_ENGINE_TXQ_MAX; q++) {
+        atomic_init(&e->txq[q].busy, 0);
+        e->txq[q].ip_id = (uint16_t)(q << 14);
+    }
     if (cfg->source_v4.family == PKT_ADDR_V4)
         e->self.v4 = cfg->source_v4;
     if (cfg->source_v6.family == PKT_ADDR_V6)
@@ -618,6 +697,8 @@ static int dpdk_open(const struct pkt_engine_config *cfg, struct pkt_engine **ou
     int rc = eal_init(e, cfg->dpdk_args, err, err_len);
     if (rc == 0)
         rc = eal_threads_harden(err, err_len);
+    if (rc == 0)
+        workers_pick(e);
     if (rc == 0)
         rc = port_setup(e, err, err_len);
     if (rc == 0)
@@ -642,13 +723,30 @@ static unsigned dpdk_ports(const struct pkt_engine *e, uint8_t family, uint16_t 
 
 static uint64_t dpdk_tx_errors(const struct pkt_engine *e)
 {
-    return __atomic_load_n(&e->tx_errors, __ATOMIC_RELAXED);
+    uint64_t n = 0;
+    for (unsigned q = 0; q < e->nb_txq; q++)
+        n += __atomic_load_n(&e->txq[q].tx_errors, __ATOMIC_RELAXED);
+    return n;
 }
 
 static void dpdk_rx_drops(const struct pkt_engine *e, uint64_t out[8])
 {
-    for (unsigned i = 0; i < DPDK_NB_DROPS; i++)
-        out[i] = __atomic_load_n(&e->drops[i], __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < DPDK_NB_DROPS; i++) {
+        out[i] = 0;
+        for (unsigned r = 0; r < e->nb_rxq; r++)
+            out[i] += __atomic_load_n(&e->rxq[r].drops[i], __ATOMIC_RELAXED);
+    }
+}
+
+/* Frames the port lost before rte_eth_rx_burst saw them: no free
+ * descriptor or ring slot (imissed; net_af_packet counts its ring's drops
+ * there) and no mbuf to receive into (rx_nombuf). */
+static uint64_t dpdk_rx_missed(const struct pkt_engine *e)
+{
+    struct rte_eth_stats st;
+    if (!e->port_started || rte_eth_stats_get(e->port, &st) != 0)
+        return 0;
+    return st.imissed + st.rx_nombuf;
 }
 
 const struct pkt_engine_ops pkt_engine_dpdk = {
@@ -659,5 +757,6 @@ const struct pkt_engine_ops pkt_engine_dpdk = {
     .ports = dpdk_ports,
     .tx_errors = dpdk_tx_errors,
     .rx_drops = dpdk_rx_drops,
+    .rx_missed = dpdk_rx_missed,
     .close = dpdk_close,
 };

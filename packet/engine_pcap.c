@@ -151,9 +151,10 @@ static int rx_dispatch(struct pkt_engine *e, unsigned nb)
     return pcap_dispatch(e->rx, (int)nb, on_frame, (u_char *)e);
 }
 
-static unsigned pcap_engine_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb,
-                                     int timeout_ms)
+static unsigned pcap_engine_rx_burst(struct pkt_engine *e, unsigned q, struct pkt_dgram *d,
+                                     unsigned nb, int timeout_ms)
 {
+    (void)q; /* one queue */
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
     e->cb_d = d;
@@ -181,8 +182,10 @@ static unsigned pcap_engine_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, 
 
 /* ---- TX -------------------------------------------------------------------- */
 
-static unsigned pcap_engine_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb)
+static unsigned pcap_engine_tx_burst(struct pkt_engine *e, unsigned q, const struct pkt_dgram *d,
+                                     unsigned nb)
 {
+    (void)q; /* one queue */
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
     for (unsigned i = 0; i < nb; i++) {
@@ -371,6 +374,12 @@ static int pcap_engine_open(const struct pkt_engine_config *cfg, struct pkt_engi
 {
     if (cfg->interface == NULL || cfg->interface[0] == '\0')
         return fail(err, err_len, -EINVAL, "pcap engine: %s", "--interface is required");
+    /* One capture handle and one injecting handle: a second queue would
+     * need a second capture with a fanout group, which libpcap does not
+     * offer; for several queues use the dpdk engine (net_af_packet). */
+    if (cfg->nb_txq > 1 || cfg->nb_rxq > 1)
+        return fail(err, err_len, -EINVAL, "pcap engine: %s",
+                    "one TX and one RX queue only (use --engine dpdk for more)");
     if (strlen(cfg->interface) >= IF_NAMESIZE)
         return fail(err, err_len, -EINVAL, "pcap engine: interface name too long: %s",
                     cfg->interface);
@@ -417,6 +426,15 @@ static uint64_t pcap_engine_tx_errors(const struct pkt_engine *e)
     return __atomic_load_n(&e->tx_errors, __ATOMIC_RELAXED);
 }
 
+/* What the capture ring dropped (ps_drop) and the interface (ps_ifdrop). */
+static uint64_t pcap_engine_rx_missed(const struct pkt_engine *e)
+{
+    struct pcap_stat st;
+    if (e->rx == NULL || pcap_stats(e->rx, &st) != 0)
+        return 0;
+    return (uint64_t)st.ps_drop + st.ps_ifdrop;
+}
+
 static void pcap_engine_rx_drops(const struct pkt_engine *e, uint64_t out[8])
 {
     for (unsigned i = 0; i < PCAP_NB_DROPS; i++)
@@ -431,5 +449,6 @@ const struct pkt_engine_ops pkt_engine_pcap = {
     .ports = pcap_engine_ports,
     .tx_errors = pcap_engine_tx_errors,
     .rx_drops = pcap_engine_rx_drops,
+    .rx_missed = pcap_engine_rx_missed,
     .close = pcap_engine_close,
 };

@@ -8,8 +8,14 @@
  * socket into a single sendmmsg; receiving asks epoll which sockets are
  * readable and drains each with recvmmsg, so a burst costs a few syscalls
  * however many datagrams it carries.
+ *
+ * Queues: socket i is read by RX queue i mod nb_rxq only (one epoll set per
+ * queue), so every datagram reaches exactly one RX thread. Any TX queue may
+ * send on any socket (the kernel serialises sendmmsg per socket); each TX
+ * queue has its own message arrays and error count.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +23,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/sock_diag.h>
 
 #include "packet/engine.h"
 
@@ -26,27 +34,36 @@ struct sock_entry {
     uint8_t family;
 };
 
-struct pkt_engine {
+/* One RX queue: its epoll set and receive buffers, owned by its thread. */
+struct sock_rxq {
     int epfd;
-    unsigned nb_socks;
-    struct sock_entry socks[2 * PKT_ENGINE_PORTS_MAX];
-    uint16_t nb_ports[2]; /* [0] IPv4, [1] IPv6 */
-    uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
-    /* Local port -> index into socks + 1, per family (0 = not ours). */
-    uint16_t by_port[2][65536];
-    uint64_t tx_errors;
-
-    /* RX state, owned by the RX thread. */
+    unsigned nb_socks; /* sockets in this queue's epoll set */
     struct epoll_event events[2 * PKT_ENGINE_PORTS_MAX];
     struct mmsghdr rx_msgs[PKT_ENGINE_BURST_MAX];
     struct iovec rx_iov[PKT_ENGINE_BURST_MAX];
     struct sockaddr_storage rx_from[PKT_ENGINE_BURST_MAX];
     uint8_t rx_buf[PKT_ENGINE_BURST_MAX][PKT_ENGINE_RX_BUF_LEN];
+};
 
-    /* TX scratch, owned by the TX thread. */
+/* One TX queue's scratch, owned by its thread. */
+struct sock_txq {
+    _Alignas(64) uint64_t tx_errors; /* relaxed stores; any thread reads */
     struct mmsghdr tx_msgs[PKT_ENGINE_BURST_MAX];
     struct iovec tx_iov[PKT_ENGINE_BURST_MAX];
     struct sockaddr_storage tx_to[PKT_ENGINE_BURST_MAX];
+};
+
+struct pkt_engine {
+    unsigned nb_socks;
+    unsigned nb_rxq;
+    unsigned nb_txq;
+    struct sock_entry socks[2 * PKT_ENGINE_PORTS_MAX];
+    uint16_t nb_ports[2]; /* [0] IPv4, [1] IPv6 */
+    uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
+    /* Local port -> index into socks + 1, per family (0 = not ours). */
+    uint16_t by_port[2][65536];
+    struct sock_rxq *rxq[PKT_ENGINE_RXQ_MAX];
+    struct sock_txq *txq[PKT_ENGINE_TXQ_MAX];
 };
 
 static unsigned fam_index(uint8_t family)
@@ -60,8 +77,13 @@ static void socket_close(struct pkt_engine *e)
         return;
     for (unsigned i = 0; i < e->nb_socks; i++)
         close(e->socks[i].fd);
-    if (e->epfd >= 0)
-        close(e->epfd);
+    for (unsigned q = 0; q < PKT_ENGINE_RXQ_MAX; q++) {
+        if (e->rxq[q] != NULL && e->rxq[q]->epfd >= 0)
+            close(e->rxq[q]->epfd);
+        free(e->rxq[q]);
+    }
+    for (unsigned q = 0; q < PKT_ENGINE_TXQ_MAX; q++)
+        free(e->txq[q]);
     free(e);
 }
 
@@ -107,7 +129,8 @@ static int open_one(struct pkt_engine *e, uint8_t family, const struct pkt_engin
     uint16_t port = ntohs(af == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                          : ((struct sockaddr_in *)&ss)->sin_port);
     struct epoll_event ev = { .events = EPOLLIN, .data.u32 = e->nb_socks };
-    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    struct sock_rxq *rq = e->rxq[e->nb_socks % e->nb_rxq];
+    if (epoll_ctl(rq->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         int rc = -errno;
         snprintf(err, err_len, "socket engine: epoll_ctl: %s", strerror(errno));
         close(fd);
@@ -118,6 +141,7 @@ static int open_one(struct pkt_engine *e, uint8_t family, const struct pkt_engin
     e->by_port[fi][port] = (uint16_t)(e->nb_socks + 1);
     e->ports[fi][e->nb_ports[fi]++] = port;
     e->nb_socks++;
+    rq->nb_socks++;
     return 0;
 }
 
@@ -130,17 +154,51 @@ static int socket_open(const struct pkt_engine_config *cfg, struct pkt_engine **
                  PKT_ENGINE_PORTS_MAX);
         return -EINVAL;
     }
+    unsigned nb_txq = cfg->nb_txq > 0 ? cfg->nb_txq : 1;
+    unsigned nb_rxq = cfg->nb_rxq > 0 ? cfg->nb_rxq : 1;
+    if (nb_txq > PKT_ENGINE_TXQ_MAX || nb_rxq > PKT_ENGINE_RXQ_MAX) {
+        snprintf(err, err_len, "socket engine: %u TX / %u RX queues (at most %u / %u)", nb_txq,
+                 nb_rxq, PKT_ENGINE_TXQ_MAX, PKT_ENGINE_RXQ_MAX);
+        return -EINVAL;
+    }
+    if (nb_rxq > n) {
+        snprintf(err, err_len, "socket engine: %u RX queues need at least as many sockets (%u)",
+                 nb_rxq, n);
+        return -EINVAL;
+    }
     struct pkt_engine *e = calloc(1, sizeof(*e));
     if (e == NULL) {
         snprintf(err, err_len, "socket engine: out of memory");
         return -ENOMEM;
     }
-    e->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (e->epfd < 0) {
-        int rc = -errno;
-        snprintf(err, err_len, "socket engine: epoll_create1: %s", strerror(errno));
+    e->nb_txq = nb_txq;
+    e->nb_rxq = nb_rxq;
+    bool nomem = false;
+    for (unsigned q = 0; q < nb_txq; q++) {
+        e->txq[q] = aligned_alloc(64, sizeof(struct sock_txq));
+        if (e->txq[q] != NULL)
+            memset(e->txq[q], 0, sizeof(struct sock_txq));
+        nomem |= e->txq[q] == NULL;
+    }
+    for (unsigned q = 0; q < nb_rxq; q++) {
+        e->rxq[q] = calloc(1, sizeof(struct sock_rxq));
+        if (e->rxq[q] != NULL)
+            e->rxq[q]->epfd = -1;
+        nomem |= e->rxq[q] == NULL;
+    }
+    if (nomem) {
+        snprintf(err, err_len, "socket engine: out of memory");
         socket_close(e);
-        return rc;
+        return -ENOMEM;
+    }
+    for (unsigned q = 0; q < nb_rxq; q++) {
+        e->rxq[q]->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (e->rxq[q]->epfd < 0) {
+            int rc = -errno;
+            snprintf(err, err_len, "socket engine: epoll_create1: %s", strerror(errno));
+            socket_close(e);
+            return rc;
+        }
     }
     static const uint8_t families[2] = { PKT_ADDR_V4, PKT_ADDR_V6 };
     for (unsigned f = 0; f < 2; f++) {
@@ -158,14 +216,16 @@ static int socket_open(const struct pkt_engine_config *cfg, struct pkt_engine **
     return 0;
 }
 
-/* Single writer (TX thread); the stats thread reads it with a relaxed load. */
-static void count_tx_error(struct pkt_engine *e)
+/* Single writer (the queue's thread); readers use a relaxed load. */
+static void count_tx_error(struct sock_txq *t)
 {
-    __atomic_store_n(&e->tx_errors, e->tx_errors + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->tx_errors, t->tx_errors + 1, __ATOMIC_RELAXED);
 }
 
-static unsigned socket_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d, unsigned nb)
+static unsigned socket_tx_burst(struct pkt_engine *e, unsigned q, const struct pkt_dgram *d,
+                                unsigned nb)
 {
+    struct sock_txq *t = e->txq[q];
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
     unsigned done = 0;
@@ -174,7 +234,7 @@ static unsigned socket_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d,
         uint16_t idx = e->by_port[fi][d[done].local_port];
         if (idx == 0) {
             /* Not one of our ports: a scanner bug, not a network event. */
-            count_tx_error(e);
+            count_tx_error(t);
             done++;
             continue;
         }
@@ -183,22 +243,22 @@ static unsigned socket_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d,
         while (done + n < nb && d[done + n].local_port == d[done].local_port &&
                d[done + n].peer.family == d[done].peer.family) {
             const struct pkt_dgram *g = &d[done + n];
-            e->tx_iov[n] = (struct iovec){ .iov_base = g->data, .iov_len = g->len };
-            socklen_t sl = pkt_addr_to_sockaddr(&g->peer, g->peer_port, &e->tx_to[n]);
-            e->tx_msgs[n].msg_hdr = (struct msghdr){ .msg_name = &e->tx_to[n],
+            t->tx_iov[n] = (struct iovec){ .iov_base = g->data, .iov_len = g->len };
+            socklen_t sl = pkt_addr_to_sockaddr(&g->peer, g->peer_port, &t->tx_to[n]);
+            t->tx_msgs[n].msg_hdr = (struct msghdr){ .msg_name = &t->tx_to[n],
                                                      .msg_namelen = sl,
-                                                     .msg_iov = &e->tx_iov[n],
+                                                     .msg_iov = &t->tx_iov[n],
                                                      .msg_iovlen = 1 };
             n++;
         }
-        int sent = sendmmsg(fd, e->tx_msgs, n, 0);
+        int sent = sendmmsg(fd, t->tx_msgs, n, 0);
         if (sent < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
                 return done; /* socket buffer full: the caller retries the rest */
             if (errno == EINTR)
                 continue;
             /* The first datagram failed for good (unreachable, filtered). */
-            count_tx_error(e);
+            count_tx_error(t);
             done++;
             continue;
         }
@@ -209,35 +269,36 @@ static unsigned socket_tx_burst(struct pkt_engine *e, const struct pkt_dgram *d,
     return done;
 }
 
-static unsigned socket_rx_burst(struct pkt_engine *e, struct pkt_dgram *d, unsigned nb,
+static unsigned socket_rx_burst(struct pkt_engine *e, unsigned q, struct pkt_dgram *d, unsigned nb,
                                 int timeout_ms)
 {
+    struct sock_rxq *rq = e->rxq[q];
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
-    int nev = epoll_wait(e->epfd, e->events, (int)e->nb_socks, timeout_ms);
+    int nev = epoll_wait(rq->epfd, rq->events, (int)rq->nb_socks, timeout_ms);
     if (nev <= 0)
         return 0;
     unsigned got = 0;
     for (int i = 0; i < nev && got < nb; i++) {
-        const struct sock_entry *s = &e->socks[e->events[i].data.u32];
+        const struct sock_entry *s = &e->socks[rq->events[i].data.u32];
         unsigned want = nb - got;
         for (unsigned k = 0; k < want; k++) {
-            e->rx_iov[got + k].iov_base = e->rx_buf[got + k];
-            e->rx_iov[got + k].iov_len = PKT_ENGINE_RX_BUF_LEN;
-            e->rx_msgs[got + k].msg_hdr = (struct msghdr){ .msg_name = &e->rx_from[got + k],
-                                                           .msg_namelen = sizeof(e->rx_from[0]),
-                                                           .msg_iov = &e->rx_iov[got + k],
-                                                           .msg_iovlen = 1 };
+            rq->rx_iov[got + k].iov_base = rq->rx_buf[got + k];
+            rq->rx_iov[got + k].iov_len = PKT_ENGINE_RX_BUF_LEN;
+            rq->rx_msgs[got + k].msg_hdr = (struct msghdr){ .msg_name = &rq->rx_from[got + k],
+                                                            .msg_namelen = sizeof(rq->rx_from[0]),
+                                                            .msg_iov = &rq->rx_iov[got + k],
+                                                            .msg_iovlen = 1 };
         }
-        int r = recvmmsg(s->fd, &e->rx_msgs[got], want, MSG_DONTWAIT, NULL);
+        int r = recvmmsg(s->fd, &rq->rx_msgs[got], want, MSG_DONTWAIT, NULL);
         if (r <= 0)
             continue;
         for (int k = 0; k < r; k++) {
             struct pkt_dgram *g = &d[got];
-            struct mmsghdr *m = &e->rx_msgs[got];
-            pkt_addr_from_sockaddr(&e->rx_from[got], &g->peer, &g->peer_port);
+            struct mmsghdr *m = &rq->rx_msgs[got];
+            pkt_addr_from_sockaddr(&rq->rx_from[got], &g->peer, &g->peer_port);
             g->local_port = s->port;
-            g->data = e->rx_buf[got];
+            g->data = rq->rx_buf[got];
             g->truncated = (m->msg_hdr.msg_flags & MSG_TRUNC) != 0;
             g->len =
                 (uint16_t)(m->msg_len > PKT_ENGINE_RX_BUF_LEN ? PKT_ENGINE_RX_BUF_LEN : m->msg_len);
@@ -258,7 +319,24 @@ static unsigned socket_ports(const struct pkt_engine *e, uint8_t family, uint16_
 
 static uint64_t socket_tx_errors(const struct pkt_engine *e)
 {
-    return __atomic_load_n(&e->tx_errors, __ATOMIC_RELAXED);
+    uint64_t n = 0;
+    for (unsigned q = 0; q < e->nb_txq; q++)
+        n += __atomic_load_n(&e->txq[q]->tx_errors, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* Datagrams the kernel dropped because a socket's receive buffer was full. */
+static uint64_t socket_rx_missed(const struct pkt_engine *e)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < e->nb_socks; i++) {
+        uint32_t mi[SK_MEMINFO_VARS];
+        socklen_t len = sizeof(mi);
+        if (getsockopt(e->socks[i].fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
+            len > SK_MEMINFO_DROPS * sizeof(mi[0]))
+            n += mi[SK_MEMINFO_DROPS];
+    }
+    return n;
 }
 
 const struct pkt_engine_ops pkt_engine_socket = {
@@ -268,5 +346,6 @@ const struct pkt_engine_ops pkt_engine_socket = {
     .rx_burst = socket_rx_burst,
     .ports = socket_ports,
     .tx_errors = socket_tx_errors,
+    .rx_missed = socket_rx_missed,
     .close = socket_close,
 };

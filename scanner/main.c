@@ -61,6 +61,8 @@ enum {
     OPT_WALK,
     OPT_WINDOW,
     OPT_SOCKETS,
+    OPT_TX_QUEUES,
+    OPT_RX_QUEUES,
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +95,8 @@ static const struct option long_opts[] = {
     { "walk", required_argument, NULL, OPT_WALK },
     { "window", required_argument, NULL, OPT_WINDOW },
     { "sockets", required_argument, NULL, OPT_SOCKETS },
+    { "tx-queues", required_argument, NULL, OPT_TX_QUEUES },
+    { "rx-queues", required_argument, NULL, OPT_RX_QUEUES },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -138,6 +142,10 @@ static const char usage_text[] =
     "      --walk PREFIX          enumerate PTRs under PREFIX by NXDOMAIN pruning (RFC 8020)\n"
     "      --window N             targets in flight at once (default 65536)\n"
     "      --sockets N            socket engine: UDP sockets per family (default 64, min 64)\n"
+    "      --tx-queues N          TX threads, one engine queue each (default 1, max 4)\n"
+    "      --rx-queues N          RX threads, one engine queue each (default 1, max 8);\n"
+    "                             dpdk: with enough worker lcores in --dpdk-args (-l),\n"
+    "                             TX thread q runs on worker lcore q, RX r on tx-queues + r\n"
     "  -q, --quiet                no progress line (progress is on by default on a terminal)\n"
     "  -h, --help                 this text\n"
     "  -V, --version              version and engines of this build\n"
@@ -174,6 +182,8 @@ struct options {
     bool quiet;
     unsigned window;
     unsigned sockets;
+    unsigned tx_queues;
+    unsigned rx_queues;
     /* raw engines */
     const char *dpdk_args;
     const char *interface;
@@ -366,7 +376,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
                            .max_ptr = 16,
                            .engine = "socket",
                            .window = 65536,
-                           .sockets = 64 };
+                           .sockets = 64,
+                           .tx_queues = 1,
+                           .rx_queues = 1 };
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":i:r:o:S:R:e:qhV", long_opts, NULL)) != -1) {
@@ -507,6 +519,14 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
             if (!parse_unsigned(arg, 64, PKT_ENGINE_PORTS_MAX, &o->sockets))
                 return usage_error("--sockets takes 64..1024", arg);
             break;
+        case OPT_TX_QUEUES:
+            if (!parse_unsigned(arg, 1, PKT_ENGINE_TXQ_MAX, &o->tx_queues))
+                return usage_error("--tx-queues takes 1..4", arg);
+            break;
+        case OPT_RX_QUEUES:
+            if (!parse_unsigned(arg, 1, PKT_ENGINE_RXQ_MAX, &o->rx_queues))
+                return usage_error("--rx-queues takes 1..8", arg);
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -535,6 +555,10 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
         return usage_error("a raw engine needs --source (its own address, one per family)", NULL);
     if (strcmp(o->engine, "pcap") == 0 && o->interface == NULL)
         return usage_error("-e pcap needs --interface", NULL);
+    if (strcmp(o->engine, "pcap") == 0 && (o->tx_queues > 1 || o->rx_queues > 1))
+        return usage_error("-e pcap has one TX and one RX queue (more: -e dpdk)", NULL);
+    if (strcmp(o->engine, "socket") == 0 && o->rx_queues > o->sockets)
+        return usage_error("--rx-queues needs at least as many --sockets", NULL);
     if (raw && o->user == NULL)
         o->user = "nobody";
     *first_target = optind;
@@ -547,6 +571,11 @@ struct run {
     struct options *o;
     struct scan_targets *targets;
     struct scan_perm perm;
+    /* With several TX workers, worker q walks its own part of perm's shard:
+     * shard (shard_i + q * shard_n) of (shard_n * tx_queues), the same
+     * positions split further (perm.h). */
+    struct scan_perm txperm[PKT_ENGINE_TXQ_MAX];
+    unsigned nb_txperm;
     struct scan_classifier *classifier;
     struct stats_sink *sink;
     enum stats_format fmt;
@@ -556,10 +585,11 @@ struct run {
     int sink_error;
 };
 
-static bool hook_next(void *ctx, struct pkt_addr *out)
+static bool hook_next(void *ctx, unsigned q, struct pkt_addr *out)
 {
     struct run *r = ctx;
-    return scan_perm_next_addr(&r->perm, r->targets, out);
+    struct scan_perm *p = r->nb_txperm > 0 ? &r->txperm[q] : &r->perm;
+    return scan_perm_next_addr(p, r->targets, out);
 }
 
 static uint32_t hook_classify(void *ctx, const uint8_t *wire, size_t len, const struct pkt_addr *t,
@@ -750,6 +780,8 @@ static int summary_config(struct stats_summary *sum, const struct options *o,
     rc |= stats_summary_config_list(sum, "blocklists", o->blocklists, o->nb_blocklists);
     rc |= stats_summary_config_u64(sum, "window", o->window);
     rc |= stats_summary_config_u64(sum, "sockets", o->sockets);
+    rc |= stats_summary_config_u64(sum, "tx_queues", o->tx_queues);
+    rc |= stats_summary_config_u64(sum, "rx_queues", o->rx_queues);
     if (strcmp(o->engine, "socket") != 0) {
         char a4[PKT_ADDR_TEXT_MAX] = "", a6[PKT_ADDR_TEXT_MAX] = "";
         if (o->source_v4.family != 0)
@@ -804,6 +836,21 @@ int main(int argc, char **argv)
         goto out;
     }
     run.total = scan_perm_shard_size(&run.perm);
+    if (o.tx_queues > 1) {
+        uint64_t si = o.have_shard ? o.shard_i : 0, sn = o.have_shard ? o.shard_n : 1;
+        if (sn > UINT64_MAX / o.tx_queues) {
+            fprintf(stderr, "fcrscan: --shard N times --tx-queues exceeds 2^64\n");
+            status = EXIT_USAGE;
+            goto out;
+        }
+        for (unsigned q = 0; q < o.tx_queues; q++)
+            if (scan_perm_init(&run.txperm[q], scan_targets_count(run.targets), o.seed, si + q * sn,
+                               sn * o.tx_queues) != 0) {
+                fprintf(stderr, "fcrscan: cannot set up the permutation\n");
+                goto out;
+            }
+        run.nb_txperm = o.tx_queues;
+    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -881,6 +928,8 @@ int main(int argc, char **argv)
     cfg->fwd_cap = o.window * 2;
     cfg->engine = pkt_engine_find(o.engine);
     cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = o.sockets,
+                                                  .nb_txq = o.tx_queues,
+                                                  .nb_rxq = o.rx_queues,
                                                   .want_v4 = want_v4,
                                                   .want_v6 = want_v6,
                                                   .rcvbuf_len = 8u << 20,

@@ -130,7 +130,7 @@ unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *
 
 /* ---- epoch-based reclamation ----------------------------------------------- */
 
-#define SCAN_EPOCH_WORKERS 8
+#define SCAN_EPOCH_WORKERS 16
 #define SCAN_EPOCH_QUIET   UINT64_MAX
 
 struct scan_epoch {

@@ -44,7 +44,10 @@
 #define SCAN_0X20_LOWER_MAX 8u /* lower-cased answers before a resolver counts as non-0x20 */
 #define REQ_UDP             0u /* send the current attempt over UDP */
 
-enum worker_id { W_TX, W_RX, W_TCP, W_COUNT };
+/* Workers: TX queues 0..nb_tx-1, then RX queues, then the TCP worker. Each
+ * has its own counters, limbo list, line ring and epoch slot. */
+#define W_MAX (PKT_ENGINE_TXQ_MAX + PKT_ENGINE_RXQ_MAX + 1)
+_Static_assert(W_MAX <= SCAN_EPOCH_WORKERS, "an epoch slot per worker");
 
 /* Internal outcome when a lookup was cut short by a stop: no record. */
 #define OUTCOME_ABORT 0xFFu
@@ -133,6 +136,8 @@ struct recent {
     _Atomic uint64_t fp;
 };
 
+struct txbatch;
+
 struct worker {
     struct stats_counters c;
     struct scan_limbo limbo;
@@ -140,6 +145,18 @@ struct worker {
     char *line_buf;
     uint64_t now_ns;
     int64_t wall_ms;
+    struct scan *s;
+    unsigned id; /* index in scan.w and the epoch */
+    unsigned q;  /* engine queue (TX and RX workers) */
+    /* TX workers only: retry timers, the batch being built, rate limiting
+     * (token buckets, queries per second, this worker's share of the
+     * rates) and a target taken from the hook but not admitted yet. */
+    struct timerq timers[SCAN_RETRIES_MAX + 1]; /* one FIFO per attempt */
+    struct txbatch *batch;
+    double tokens;
+    double res_tokens[SCAN_RESOLVERS_MAX];
+    bool has_stash;
+    struct pkt_addr stash;
 };
 
 struct scan {
@@ -156,15 +173,17 @@ struct scan {
     struct scan_hindex index;
     struct scan_epoch epoch;
     struct recent *recent;
-    struct worker w[W_COUNT];
-    /* RX -> TX send orders; RX -> TCP jobs (single producer each). */
+    struct worker w[W_MAX];
+    unsigned nb_tx; /* TX workers: w[0 .. nb_tx-1] */
+    unsigned nb_rx; /* RX workers: w[nb_tx .. nb_tx+nb_rx-1]; then TCP */
+    unsigned nb_w;  /* nb_tx + nb_rx + 1 */
+    /* RX/TCP -> TX send orders (any TX worker takes them); RX -> TCP jobs. */
     struct scan_idxq txreq_q; /* values index txreqs */
     struct txreq *txreqs;
     struct scan_idxq txreq_free;
     struct tcpjob *tcpjobs;
     struct scan_idxq tcpjob_q;
     struct scan_idxq tcpjob_free;
-    struct timerq timers[SCAN_RETRIES_MAX + 1]; /* one FIFO per attempt */
     uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
     unsigned nb_ports[2];
     /* 0x20 per resolver: answers that echoed our case, lower-cased answers
@@ -177,18 +196,11 @@ struct scan {
     _Atomic uint64_t ptr_pending; /* targets whose PTR lookup is running */
     _Atomic uint64_t started;
     _Atomic uint64_t done_rows;
-    _Atomic int stopping;    /* 1 drain, 2 abort now */
-    _Atomic int tx_finished; /* TX has admitted its last target */
+    _Atomic int stopping; /* 1 drain, 2 abort now */
     _Atomic int all_done;
     _Atomic int fatal;
     char fatal_msg[256];
     uint64_t t0_ns;
-    /* TX only: rate limiting (token buckets, queries per second) and a
-     * target taken from the hook but not admitted yet. */
-    double tokens;
-    double res_tokens[SCAN_RESOLVERS_MAX];
-    bool has_stash;
-    struct pkt_addr stash;
 };
 
 static uint64_t mono_ns(void)
@@ -227,6 +239,21 @@ static inline struct fwd *fwd_of(struct scan *s, uint32_t ref)
 static inline _Atomic uint32_t *state_of(struct scan *s, uint32_t ref)
 {
     return (ref & SCAN_REF_FWD) ? &fwd_of(s, ref)->state : &s->tgts[ref].state;
+}
+
+/* Fingerprints are odd; FP_NONE marks a lookup that ended without an
+ * answer; 0 is "not published yet" (between a claim and its fp_store).
+ * Read by other RX workers while the owner writes: atomic. */
+#define FP_NONE 2u
+
+static inline void fp_store(uint64_t *p, uint64_t fp)
+{
+    __atomic_store_n(p, fp, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t fp_load(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
 static uint64_t tgt_hash(const struct pkt_addr *a)
@@ -492,7 +519,7 @@ static void recent_put(struct scan *s, uint64_t key, uint64_t fp)
 static void fwd_complete(struct scan *s, struct worker *w, uint32_t ref)
 {
     struct fwd *f = fwd_of(s, ref);
-    recent_put(s, f->hkey, f->fp);
+    recent_put(s, f->hkey, fp_load(&f->fp));
     uint64_t head = atomic_exchange_explicit(&f->waiters, WAIT_CLOSED, memory_order_acq_rel);
     while (head != 0 && head != WAIT_CLOSED) {
         uint32_t node = (uint32_t)(head - 1);
@@ -556,7 +583,7 @@ static bool fwd_alloc(struct scan *s, uint32_t *ref_out)
     f->nb_addr = 0;
     f->addrs_cut = false;
     f->addr_family = 0;
-    f->fp = 0;
+    fp_store(&f->fp, 0);
     *ref_out = idx | SCAN_REF_FWD;
     return true;
 }
@@ -658,7 +685,7 @@ static uint64_t reply_fp(const struct pkt_dns_reply *r)
     }
     for (unsigned i = 0; i < r->nb_addr; i++)
         fp += XXH3_64bits(r->addr[i], 16);
-    return fp | 1; /* 0 means "ended without an answer" */
+    return fp | 1;
 }
 
 static uint8_t rcode_reason(unsigned rcode)
@@ -708,12 +735,22 @@ struct ptr_set {
 };
 
 /* Give back the references of a set that will not be used. An entry created
- * here is started anyway: another target may have found it in the index. */
+ * here that nobody else holds is withdrawn unasked (refs 1 -> EVICTING: no
+ * one can take it any more); one that another target found in the index
+ * meanwhile is started, since that target waits for it. */
 static void ptr_set_release(struct scan *s, struct worker *w, struct ptr_set *ps, unsigned nb)
 {
     for (unsigned k = 0; k < nb; k++) {
-        if (ps->created[k])
+        if (ps->created[k]) {
+            struct fwd *f = fwd_of(s, ps->refs[k]);
+            uint32_t one = 1;
+            if (atomic_compare_exchange_strong(&f->refs, &one, FWD_EVICTING)) {
+                scan_hindex_remove(&s->index, f->hkey, ps->refs[k]);
+                retire(s, w, ps->refs[k]);
+                continue;
+            }
             fwd_start(s, ps->refs[k]);
+        }
         fwd_unref(s, w, ps->refs[k]);
     }
 }
@@ -773,7 +810,7 @@ static void ptr_done(struct scan *s, struct worker *w, uint32_t ti, uint8_t outc
     t->ptr_reason = reason;
     t->ptr_rcode = (int16_t)rcode;
     atomic_fetch_sub(&s->ptr_pending, 1);
-    recent_put(s, t->hkey, t->fp);
+    recent_put(s, t->hkey, fp_load(&t->fp));
     /* RFC 2317: a chain in the reverse lookup, whatever it ended in. */
     if (r != NULL && r->nb_hops > 0)
         t->flags |= STATS_FLAG_CNAME_REVERSE;
@@ -866,7 +903,7 @@ static int cmp_dgram(const void *a, const void *b)
     return (int)x->local_port - (int)y->local_port;
 }
 
-static void tx_flush(struct scan *s, struct txbatch *b)
+static void tx_flush(struct scan *s, struct worker *w, struct txbatch *b)
 {
     if (b->n == 0)
         return;
@@ -875,7 +912,7 @@ static void tx_flush(struct scan *s, struct txbatch *b)
     unsigned off = 0;
     unsigned spins = 0;
     while (off < b->n) {
-        unsigned k = s->cfg->engine->tx_burst(s->engine, b->d + off, b->n - off);
+        unsigned k = s->cfg->engine->tx_burst(s->engine, w->q, b->d + off, b->n - off);
         off += k;
         if (k == 0) {
             if (++spins > 1000 || atomic_load(&s->stopping) == 2)
@@ -912,10 +949,10 @@ static void timerq_compact(struct scan *s, struct timerq *q)
     q->tail = out;
 }
 
-static void timer_push(struct scan *s, uint32_t ref, uint32_t state, unsigned attempt,
-                       uint64_t deadline)
+static void timer_push(struct scan *s, struct worker *w, uint32_t ref, uint32_t state,
+                       unsigned attempt, uint64_t deadline)
 {
-    struct timerq *q = &s->timers[attempt];
+    struct timerq *q = &w->timers[attempt];
     if (q->tail - q->head == q->cap)
         timerq_compact(s, q);
     if (q->tail - q->head == q->cap) {
@@ -961,7 +998,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     const struct scan_resolver *res = &cfg->resolvers[id.resolver];
 
     if (b->n == TX_BATCH_MAX)
-        tx_flush(s, b);
+        tx_flush(s, w, b);
     uint8_t *buf = b->buf[b->n];
     uint8_t name[PKT_DNS_NAME_MAX];
     memcpy(name, qname, qlen);
@@ -986,13 +1023,13 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     /* Every query counts against the global and the resolver's rate;
      * retries and forward lookups may overdraw, which holds back new
      * targets until the buckets refill. */
-    s->tokens -= 1;
-    s->res_tokens[id.resolver] -= 1;
+    w->tokens -= 1;
+    w->res_tokens[id.resolver] -= 1;
     atomic_fetch_add_explicit(qcount, 1, memory_order_relaxed);
     cnt_add(&w->c.sent, 1);
     if (attempt > 0)
         cnt_add(&w->c.retried, 1);
-    timer_push(s, ref, state, attempt,
+    timer_push(s, w, ref, state, attempt,
                w->now_ns + (uint64_t)attempt_timeout_ms(cfg, attempt) * 1000000ull);
 }
 
@@ -1010,7 +1047,7 @@ static void tx_expire(struct scan *s, struct worker *w, uint32_t ref, uint32_t s
         unsigned attempt;
         bool phase2 = false;
         scan_qs_pending(state, &attempt, &phase2);
-        f->fp = 0;
+        fp_store(&f->fp, FP_NONE);
         if (phase2) {
             f->other_outcome = outcome;
             f->other_reason = STATS_REASON_TIMEOUT;
@@ -1021,7 +1058,7 @@ static void tx_expire(struct scan *s, struct worker *w, uint32_t ref, uint32_t s
         fwd_complete(s, w, ref);
     } else {
         struct tgt *t = &s->tgts[ref];
-        t->fp = 0;
+        fp_store(&t->fp, FP_NONE);
         ptr_done(s, w, ref, outcome, STATS_REASON_TIMEOUT, -1, NULL, NULL);
     }
 }
@@ -1031,7 +1068,7 @@ static void tx_timers(struct scan *s, struct worker *w, struct txbatch *b, bool 
 {
     const struct scan_config *cfg = s->cfg;
     for (unsigned a = 0; a <= cfg->retries; a++) {
-        struct timerq *q = &s->timers[a];
+        struct timerq *q = &w->timers[a];
         while (q->head != q->tail) {
             struct timer *tm = &q->t[q->head & (q->cap - 1)];
             if (!abort_all && tm->deadline_ns > w->now_ns)
@@ -1068,35 +1105,35 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
         return true;
     }
     struct pkt_addr a;
-    if (s->has_stash) {
-        a = s->stash;
-    } else if (!cfg->hooks.next_target(cfg->hooks.ctx, &a)) {
+    if (w->has_stash) {
+        a = w->stash;
+    } else if (!cfg->hooks.next_target(cfg->hooks.ctx, w->q, &a)) {
         return false;
     }
     uint8_t rev[PKT_REV_V6_MAX];
     int len = pkt_rev_name(&a, rev, sizeof(rev));
     if (len < 0) {
-        s->has_stash = false;
+        w->has_stash = false;
         return true;
     }
     if (cfg->resolver_rate > 0) {
         struct ident id;
         ident_make(s, PKT_DNS_TYPE_PTR, 0, rev, (size_t)len, &id);
-        if (s->res_tokens[id.resolver] < 1) {
-            s->stash = a;
-            s->has_stash = true;
+        if (w->res_tokens[id.resolver] < 1) {
+            w->stash = a;
+            w->has_stash = true;
             *no_room = true;
             return true;
         }
     }
     uint32_t ti;
     if (!scan_idxq_pop(&s->tgt_free, &ti)) {
-        s->stash = a;
-        s->has_stash = true;
+        w->stash = a;
+        w->has_stash = true;
         *no_room = true;
         return true;
     }
-    s->has_stash = false;
+    w->has_stash = false;
     struct tgt *t = &s->tgts[ti];
     uint32_t gen = (scan_qs_gen(atomic_load(&t->state)) + 1) & 0xFFFFFF;
     atomic_store(&t->state, scan_qs_make(gen, SCAN_Q_IDLE));
@@ -1107,7 +1144,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     t->flags = 0;
     t->aborted = false;
     t->ptr_rcode = -1;
-    t->fp = 0;
+    fp_store(&t->fp, 0);
     t->t_start_ns = w->now_ns;
     atomic_store(&t->queries, 0);
     atomic_store(&t->nocase, 0);
@@ -1128,24 +1165,21 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
 
 static void *tx_main(void *arg)
 {
-    struct scan *s = arg;
+    struct worker *w = arg;
+    struct scan *s = w->s;
     const struct scan_config *cfg = s->cfg;
-    struct worker *w = &s->w[W_TX];
-    struct txbatch *b = calloc(1, sizeof(*b));
-    if (b == NULL) {
-        set_fatal(s, "out of memory (TX batch)");
-        atomic_store(&s->tx_finished, 1);
-        return NULL;
-    }
-    double batch = (double)cfg->rate / 1000.0;
+    struct txbatch *b = w->batch;
+    /* This worker's share of the rates (TX workers split them evenly). */
+    double rate = (double)cfg->rate / s->nb_tx;
+    double res_rate = (double)cfg->resolver_rate / s->nb_tx;
+    double batch = rate / 1000.0;
     if (batch < 1)
         batch = 1;
     if (batch > TX_BATCH_MAX)
         batch = TX_BATCH_MAX;
     /* Buckets hold at most 10 ms of tokens (at least a few packets). */
-    double burst = (double)cfg->rate / 100.0 > 64 ? (double)cfg->rate / 100.0 : 64;
-    double res_burst =
-        (double)cfg->resolver_rate / 100.0 > 8 ? (double)cfg->resolver_rate / 100.0 : 8;
+    double burst = rate / 100.0 > 64 ? rate / 100.0 : 64;
+    double res_burst = res_rate / 100.0 > 8 ? res_rate / 100.0 : 8;
     uint64_t last_ns = mono_ns();
     bool targets_left = true;
     uint64_t stop_at = 0;
@@ -1173,21 +1207,25 @@ static void *tx_main(void *arg)
 
         double dt = (double)(w->now_ns - last_ns) / 1e9;
         last_ns = w->now_ns;
-        s->tokens += dt * (double)cfg->rate;
-        if (s->tokens > burst)
-            s->tokens = burst;
+        w->tokens += dt * rate;
+        if (w->tokens > burst)
+            w->tokens = burst;
         if (cfg->resolver_rate > 0) {
             for (unsigned r = 0; r < cfg->nb_resolvers; r++) {
-                s->res_tokens[r] += dt * (double)cfg->resolver_rate;
-                if (s->res_tokens[r] > res_burst)
-                    s->res_tokens[r] = res_burst;
+                w->res_tokens[r] += dt * res_rate;
+                if (w->res_tokens[r] > res_burst)
+                    w->res_tokens[r] = res_burst;
             }
         }
 
-        scan_epoch_enter(&s->epoch, W_TX);
+        scan_epoch_enter(&s->epoch, w->id);
         uint32_t slot;
         unsigned work = 0;
-        while (scan_idxq_pop(&s->txreq_q, &slot)) {
+        /* Send orders: a bounded share per pass, so that one TX worker
+         * does not take them all while the others idle. */
+        unsigned orders = 0;
+        while (orders < TX_BATCH_MAX && scan_idxq_pop(&s->txreq_q, &slot)) {
+            orders++;
             struct txreq rq = s->txreqs[slot];
             scan_idxq_push(&s->txreq_free, slot);
             uint32_t st = atomic_load(state_of(s, rq.ref));
@@ -1207,8 +1245,8 @@ static void *tx_main(void *arg)
         /* New targets go out in batches of about a millisecond of the rate
          * (at most TX_BATCH_MAX): fewer wake-ups and fuller sendmmsg calls
          * than one query per loop, at a cost of a millisecond of latency. */
-        if (!stopping && targets_left && s->tokens >= batch) {
-            while (s->tokens >= 1) {
+        if (!stopping && targets_left && w->tokens >= batch) {
+            while (w->tokens >= 1) {
                 bool no_room;
                 if (!tx_admit(s, w, b, &no_room)) {
                     targets_left = false;
@@ -1219,34 +1257,31 @@ static void *tx_main(void *arg)
                 work++;
             }
         }
-        scan_epoch_exit(&s->epoch, W_TX);
-        tx_flush(s, b);
+        scan_epoch_exit(&s->epoch, w->id);
+        tx_flush(s, w, b);
         reclaim(s, w);
 
-        if (!targets_left || stopping)
-            atomic_store(&s->tx_finished, 1);
+        /* A TX worker whose targets are done stays while any target is in
+         * flight: its timers, and send orders any TX worker may take. */
         if ((!targets_left || stopping) && atomic_load(&s->active) == 0)
             break;
         if (atomic_load(&s->fatal))
             break;
-        if (work == 0) {
+        if (work == 0 && orders == 0) {
             /* Nothing to admit any more (draining): only timers, which are
              * hundreds of milliseconds, so 1 ms. Waiting for tokens: until
              * a batch is there. Waiting for room in the window: 200 us. */
             long ns = 200000;
             if (!targets_left || stopping) {
                 ns = 1000000;
-            } else if (s->tokens < batch) {
-                ns = (long)((batch - s->tokens) / (double)cfg->rate * 1e9);
+            } else if (w->tokens < batch) {
+                ns = (long)((batch - w->tokens) / rate * 1e9);
                 ns = ns < 50000 ? 50000 : ns > 1000000 ? 1000000 : ns;
             }
             struct timespec ts = { 0, ns };
             nanosleep(&ts, NULL);
         }
     }
-    atomic_store(&s->tx_finished, 1);
-    atomic_store(&s->all_done, 1);
-    free(b);
     return NULL;
 }
 
@@ -1268,7 +1303,7 @@ static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
     struct recent *rc = &s->recent[key & (RECENT_SLOTS - 1)];
     if (atomic_load_explicit(&rc->key, memory_order_relaxed) == key) {
         uint64_t fp = atomic_load_explicit(&rc->fp, memory_order_relaxed);
-        if (fp == 0)
+        if (fp == 0 || fp == FP_NONE)
             cnt_add(&w->c.dropped[STATS_DROP_LATE], 1);
         else if (fp == reply_fp(r))
             cnt_add(&w->c.dropped[STATS_DROP_DUPLICATE], 1);
@@ -1277,6 +1312,37 @@ static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
         return;
     }
     cnt_add(&w->c.dropped[STATS_DROP_LATE], 1);
+}
+
+/*
+ * Count a reply to a query that has ended (state st, read from stp): a copy
+ * of the answer taken (duplicate), a different answer (conflict), or late
+ * (the lookup ended without one). The RX worker that took the answer
+ * publishes its fingerprint right after its claim; another RX worker can
+ * get here in between and waits for it, a few instructions unless the
+ * winner was preempted (then, after a bounded wait, a duplicate is the
+ * likely kind: both arrived together).
+ */
+static void count_ended(struct worker *w, _Atomic uint32_t *stp, uint32_t st, const uint64_t *fpp,
+                        const struct pkt_dns_reply *r)
+{
+    unsigned drop = STATS_DROP_LATE;
+    if (scan_qs_q(st) == SCAN_Q_TCP) {
+        drop = STATS_DROP_DUPLICATE; /* its UDP copy was truncated, and taken */
+    } else if (scan_qs_q(st) == SCAN_Q_DONE) {
+        uint64_t fp = fp_load(fpp);
+        for (unsigned i = 0; fp == 0 && i < 1000; i++) {
+            if (atomic_load_explicit(stp, memory_order_acquire) != st)
+                break; /* recycled meanwhile: late */
+            sched_yield();
+            fp = fp_load(fpp);
+        }
+        if (fp == 0 && atomic_load_explicit(stp, memory_order_acquire) == st)
+            drop = STATS_DROP_DUPLICATE;
+        else if (fp != 0 && fp != FP_NONE)
+            drop = fp == reply_fp(r) ? STATS_DROP_DUPLICATE : STATS_DROP_CONFLICT;
+    }
+    cnt_add(&w->c.dropped[drop], 1);
 }
 
 /*
@@ -1409,16 +1475,7 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
     } else {
         unsigned cur;
         if (!scan_qs_pending(st, &cur, &phase2)) {
-            /* Already ended: a copy, a different answer, or late. */
-            uint64_t fp = is_fwd ? f->fp : t->fp;
-            if (scan_qs_q(st) == SCAN_Q_DONE && fp != 0)
-                cnt_add(
-                    &w->c.dropped[fp == reply_fp(r) ? STATS_DROP_DUPLICATE : STATS_DROP_CONFLICT],
-                    1);
-            else if (scan_qs_q(st) == SCAN_Q_TCP)
-                cnt_add(&w->c.dropped[STATS_DROP_DUPLICATE], 1);
-            else
-                cnt_add(&w->c.dropped[STATS_DROP_LATE], 1);
+            count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
             return true;
         }
         /* The question type must be the one this phase asks. */
@@ -1440,8 +1497,11 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
     if (r->tc && !tcp) {
         if (cfg->no_tcp) {
             /* Without TCP a truncated answer can only end as a failure. */
-            if (!atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE)))
+            if (!atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
+                count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
                 return true;
+            }
+            fp_store(is_fwd ? &f->fp : &t->fp, FP_NONE);
             if (is_fwd) {
                 f->truncated = true;
                 if (phase2) {
@@ -1462,6 +1522,8 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
         uint32_t tcp_st = scan_qs_make(gen, SCAN_Q_TCP | (phase2 ? SCAN_Q_PHASE2 : 0));
         if (atomic_compare_exchange_strong(stp, &st, tcp_st))
             queue_tcp(s, ref, tcp_st, attempt, ri, r, qname, qlen);
+        else
+            count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
         return true;
     }
 
@@ -1475,6 +1537,8 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
         if (scan_qs_pending(st, &cur, &p2) && cur == attempt &&
             atomic_compare_exchange_strong(stp, &st, next))
             request_send(s, ref, gen);
+        else if (!scan_qs_pending(st, &cur, &p2))
+            count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
         return true;
     }
 
@@ -1484,25 +1548,27 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
             return true; /* forward table full: stays pending, a retry asks again */
         if (!atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
             ptr_set_release(s, w, &ps, ps.nb);
-            cnt_add(&w->c.dropped[STATS_DROP_DUPLICATE], 1);
+            count_ended(w, stp, st, &t->fp, r);
             return true;
         }
-        t->fp = reply_fp(r);
+        fp_store(&t->fp, reply_fp(r));
         if (r->tc || tcp)
             t->flags |= STATS_FLAG_TRUNCATED;
         ptr_done(s, w, ref, outcome, reason, (int)r->rcode, r, &ps);
         return true;
     }
 
-    if (!tcp && !atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE)))
+    if (!tcp && !atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
+        count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
         return true;
+    }
     if (tcp)
         atomic_store(stp, scan_qs_make(gen, SCAN_Q_DONE));
     if (is_fwd) {
-        f->fp = reply_fp(r);
+        fp_store(&f->fp, reply_fp(r));
         fwd_reply(s, w, ref, gen, phase2, tcp, r, outcome, reason);
     } else {
-        t->fp = reply_fp(r);
+        fp_store(&t->fp, reply_fp(r));
         if (tcp)
             t->flags |= STATS_FLAG_TRUNCATED;
         ptr_done(s, w, ref, outcome, reason, (int)r->rcode, r, NULL);
@@ -1567,6 +1633,10 @@ static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
      * IPv4 entry's first phase or an IPv6 entry's second, and vice versa. */
     static const uint8_t fams[2] = { PKT_ADDR_V4, PKT_ADDR_V6 };
     uint64_t first_key = 0;
+    /* Two RX workers can each start an entry for the same name (their
+     * PTR answers arrived together): both wait for an answer, so running
+     * entries are tried first and an ended one only counts the reply. */
+    uint32_t ended = UINT32_MAX;
     for (unsigned k = 0; k < 2; k++) {
         uint8_t fam = r.qtype == PKT_DNS_TYPE_A ? fams[k] : fams[1 - k];
         key = fwd_hash(low, r.qname.len, fam);
@@ -1577,29 +1647,39 @@ static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
             if (!(cand[i] & SCAN_REF_FWD))
                 continue;
             struct fwd *f = fwd_of(s, cand[i]);
-            if (f->hkey == key && f->family == fam && f->name_len == r.qname.len &&
-                memcmp(f->name, low, r.qname.len) == 0 &&
-                handle(s, w, cand[i], &r, ri, d->local_port, false, 0, 0))
+            if (f->hkey != key || f->family != fam || f->name_len != r.qname.len ||
+                memcmp(f->name, low, r.qname.len) != 0)
+                continue;
+            unsigned a;
+            bool p2;
+            if (!scan_qs_pending(atomic_load_explicit(&f->state, memory_order_acquire), &a, &p2)) {
+                if (ended == UINT32_MAX)
+                    ended = cand[i];
+                continue;
+            }
+            if (handle(s, w, cand[i], &r, ri, d->local_port, false, 0, 0))
                 return;
         }
     }
+    if (ended != UINT32_MAX && handle(s, w, ended, &r, ri, d->local_port, false, 0, 0))
+        return;
     drop_unmatched(s, w, first_key, &r);
 }
 
 static void *rx_main(void *arg)
 {
-    struct scan *s = arg;
-    struct worker *w = &s->w[W_RX];
+    struct worker *w = arg;
+    struct scan *s = w->s;
     struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
     while (!atomic_load(&s->all_done) && !atomic_load(&s->fatal)) {
-        unsigned n = s->cfg->engine->rx_burst(s->engine, d, PKT_ENGINE_BURST_MAX, 5);
+        unsigned n = s->cfg->engine->rx_burst(s->engine, w->q, d, PKT_ENGINE_BURST_MAX, 5);
         w->now_ns = mono_ns();
         w->wall_ms = wall_ms();
-        scan_epoch_enter(&s->epoch, W_RX);
+        scan_epoch_enter(&s->epoch, w->id);
         for (unsigned i = 0; i < n; i++)
             rx_one(s, w, &d[i]);
         evict_idle(s, w);
-        scan_epoch_exit(&s->epoch, W_RX);
+        scan_epoch_exit(&s->epoch, w->id);
         reclaim(s, w);
     }
     return NULL;
@@ -1670,9 +1750,9 @@ out:
 
 static void *tcp_main(void *arg)
 {
-    struct scan *s = arg;
+    struct worker *w = arg;
+    struct scan *s = w->s;
     const struct scan_config *cfg = s->cfg;
-    struct worker *w = &s->w[W_TCP];
     uint8_t *buf = malloc(65535);
     struct pkt_dns_reply *r = malloc(sizeof(*r));
     if (buf == NULL || r == NULL) {
@@ -1717,7 +1797,7 @@ static void *tcp_main(void *arg)
         cnt_add(&w->c.tcp, 1);
         w->now_ns = mono_ns();
         w->wall_ms = wall_ms();
-        scan_epoch_enter(&s->epoch, W_TCP);
+        scan_epoch_enter(&s->epoch, w->id);
         bool ok = false;
         if (len > 0) {
             cnt_add(&w->c.received, 1);
@@ -1739,6 +1819,8 @@ static void *tcp_main(void *arg)
             uint32_t st = j.state;
             uint32_t gen = scan_qs_gen(st);
             if (atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
+                fp_store((j.ref & SCAN_REF_FWD) ? &fwd_of(s, j.ref)->fp : &s->tgts[j.ref].fp,
+                         FP_NONE);
                 if (j.ref & SCAN_REF_FWD) {
                     struct fwd *f = fwd_of(s, j.ref);
                     f->truncated = true;
@@ -1756,7 +1838,7 @@ static void *tcp_main(void *arg)
                 }
             }
         }
-        scan_epoch_exit(&s->epoch, W_TCP);
+        scan_epoch_exit(&s->epoch, w->id);
         reclaim(s, w);
     }
     free(buf);
@@ -1768,16 +1850,16 @@ static void *tcp_main(void *arg)
 
 static void sum_counters(struct scan *s, struct stats_counters *out)
 {
-    const struct stats_counters *blocks[W_COUNT];
-    for (unsigned i = 0; i < W_COUNT; i++)
+    const struct stats_counters *blocks[W_MAX];
+    for (unsigned i = 0; i < s->nb_w; i++)
         blocks[i] = &s->w[i].c;
-    stats_counters_sum(out, blocks, W_COUNT);
+    stats_counters_sum(out, blocks, s->nb_w);
 }
 
 static bool writer_drain(struct scan *s, char *buf, size_t cap)
 {
     bool any = false;
-    for (unsigned i = 0; i < W_COUNT; i++) {
+    for (unsigned i = 0; i < s->nb_w; i++) {
         size_t n;
         while ((n = scan_lines_take(&s->w[i].lines, buf, cap)) > 0) {
             any = true;
@@ -1845,13 +1927,14 @@ static void scan_free(struct scan *s)
     free(s->tcpjobs);
     scan_hindex_fini(&s->index);
     free(s->recent);
-    for (unsigned i = 0; i < W_COUNT; i++) {
+    for (unsigned i = 0; i < W_MAX; i++) {
         scan_limbo_fini(&s->w[i].limbo);
         scan_lines_fini(&s->w[i].lines);
         free(s->w[i].line_buf);
+        free(s->w[i].batch);
+        for (unsigned a = 0; a <= SCAN_RETRIES_MAX; a++)
+            free(s->w[i].timers[a].t);
     }
-    for (unsigned a = 0; a <= SCAN_RETRIES_MAX; a++)
-        free(s->timers[a].t);
     free(s);
 }
 
@@ -1890,13 +1973,29 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
         scan_idxq_push(&s->txreq_free, i);
     for (uint32_t i = 0; i < 1024; i++)
         scan_idxq_push(&s->tcpjob_free, i);
-    for (unsigned a = 0; a <= cfg->retries; a++) {
-        s->timers[a].cap = pow2(2 * nb_q);
-        s->timers[a].t = calloc(s->timers[a].cap, sizeof(struct timer));
-        if (s->timers[a].t == NULL)
+    s->nb_tx = cfg->engine_cfg.nb_txq > 0 ? cfg->engine_cfg.nb_txq : 1;
+    s->nb_rx = cfg->engine_cfg.nb_rxq > 0 ? cfg->engine_cfg.nb_rxq : 1;
+    s->nb_w = s->nb_tx + s->nb_rx + 1;
+    for (unsigned i = 0; i < s->nb_w; i++) {
+        struct worker *w = &s->w[i];
+        w->s = s;
+        w->id = i;
+        w->q = i < s->nb_tx ? i : i - s->nb_tx;
+        if (i >= s->nb_tx)
+            continue;
+        /* Each TX worker's FIFOs can hold every query that can be pending
+         * (any TX worker may send any of them) twice over (compaction). */
+        w->batch = calloc(1, sizeof(*w->batch));
+        if (w->batch == NULL)
             goto nomem;
+        for (unsigned a = 0; a <= cfg->retries; a++) {
+            w->timers[a].cap = pow2(2 * nb_q);
+            w->timers[a].t = calloc(w->timers[a].cap, sizeof(struct timer));
+            if (w->timers[a].t == NULL)
+                goto nomem;
+        }
     }
-    for (unsigned i = 0; i < W_COUNT; i++) {
+    for (unsigned i = 0; i < s->nb_w; i++) {
         size_t ring = cfg->line_max * 4 > ((size_t)1 << 22) ? cfg->line_max * 4 : (size_t)1 << 22;
         if (scan_limbo_init(&s->w[i].limbo, nb_q) || scan_lines_init(&s->w[i].lines, ring))
             goto nomem;
@@ -1904,7 +2003,7 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
         if (s->w[i].line_buf == NULL)
             goto nomem;
     }
-    scan_epoch_init(&s->epoch, W_COUNT);
+    scan_epoch_init(&s->epoch, s->nb_w);
     s->key_case = scan_key_derive(cfg->key.k0 ^ cfg->key.k1, "0x20");
 
     int rc = cfg->engine->open(&cfg->engine_cfg, &s->engine, res->error, sizeof(res->error));
@@ -1947,24 +2046,29 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
     s->t0_ns = mono_ns();
     struct writer_arg wa = { .s = s };
     atomic_init(&wa.quit, 0);
-    pthread_t th_tx, th_rx, th_tcp, th_wr;
-    bool have_rx = false, have_tcp = false, have_wr = false;
-    if (pthread_create(&th_wr, NULL, writer_main, &wa) == 0)
-        have_wr = true;
-    if (have_wr && pthread_create(&th_rx, NULL, rx_main, s) == 0)
-        have_rx = true;
-    if (have_rx && pthread_create(&th_tcp, NULL, tcp_main, s) == 0)
-        have_tcp = true;
-    if (have_tcp && pthread_create(&th_tx, NULL, tx_main, s) == 0) {
-        pthread_join(th_tx, NULL);
-    } else {
-        set_fatal(s, "cannot start the scan threads");
-        atomic_store(&s->all_done, 1);
+    /* Writer first, then RX and TCP (they wait for replies), TX last. */
+    pthread_t th[W_MAX], th_wr;
+    bool have[W_MAX] = { false };
+    bool ok = pthread_create(&th_wr, NULL, writer_main, &wa) == 0;
+    bool have_wr = ok;
+    for (unsigned i = s->nb_tx; ok && i < s->nb_w; i++) {
+        ok = pthread_create(&th[i], NULL, i + 1 == s->nb_w ? tcp_main : rx_main, &s->w[i]) == 0;
+        have[i] = ok;
     }
-    if (have_rx)
-        pthread_join(th_rx, NULL);
-    if (have_tcp)
-        pthread_join(th_tcp, NULL);
+    for (unsigned i = 0; ok && i < s->nb_tx; i++) {
+        ok = pthread_create(&th[i], NULL, tx_main, &s->w[i]) == 0;
+        have[i] = ok;
+    }
+    if (!ok)
+        set_fatal(s, "cannot start the scan threads");
+    for (unsigned i = 0; i < s->nb_tx; i++)
+        if (have[i])
+            pthread_join(th[i], NULL);
+    /* Every TX worker has left: no target is in flight any more. */
+    atomic_store(&s->all_done, 1);
+    for (unsigned i = s->nb_tx; i < s->nb_w; i++)
+        if (have[i])
+            pthread_join(th[i], NULL);
     atomic_store(&wa.quit, 1);
     if (have_wr)
         pthread_join(th_wr, NULL);
@@ -1975,6 +2079,11 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
         cfg->engine->rx_drops(s->engine, fd);
         for (unsigned i = 0; i < 8; i++)
             res->totals.dropped[STATS_DROP_FRAME_FIRST + i] += fd[i];
+    }
+    if (s->engine != NULL) {
+        if (cfg->engine->rx_missed != NULL)
+            res->totals.dropped[STATS_DROP_ENGINE_MISSED] += cfg->engine->rx_missed(s->engine);
+        res->totals.send_errors += cfg->engine->tx_errors(s->engine);
     }
     res->targets_started = atomic_load(&s->started);
     res->targets_done = atomic_load(&s->done_rows);

@@ -9,8 +9,12 @@
  * Threads (all started and joined by scan_run):
  *   TX     admits targets (rate, window, forward-table reserve), builds and
  *          sends queries, owns the retry timers, ends lookups that time out.
+ *          One per engine TX queue (engine_cfg.nb_txq), each with its own
+ *          targets (next_target), timers and share of the rates; send
+ *          orders from RX go to whichever TX worker takes them first.
  *   RX     receives, validates (source, ID, port, question, 0x20 case),
- *          claims the query with a CAS and processes the answer.
+ *          claims the query with a CAS and processes the answer. One per
+ *          engine RX queue (engine_cfg.nb_rxq).
  *   TCP    re-asks truncated answers over kernel TCP sockets (RFC 7766).
  *   writer formats nothing; it drains the producers' line rings into the
  *          sink, closes compressed frames on time and draws progress.
@@ -50,9 +54,10 @@ struct scan_resolver {
  * threads named; each hook must be safe for the threads it lists. */
 struct scan_hooks {
     void *ctx;
-    /* Next target in scan order; false when there are no more.
-     * Threading: TX thread only. */
-    bool (*next_target)(void *ctx, struct pkt_addr *out);
+    /* Next target for TX worker q (0..engine_cfg.nb_txq-1) in scan order;
+     * false when q has no more. The workers' sequences must be disjoint and
+     * together the whole target set. Threading: TX worker q, for its q. */
+    bool (*next_target)(void *ctx, unsigned q, struct pkt_addr *out);
     /* Flags (STATS_FLAG_*) for one PTR name of target t; *unusable when the
      * name must not be queried. Threading: RX and TCP threads. */
     uint32_t (*classify)(void *ctx, const uint8_t *wire, size_t len, const struct pkt_addr *t,
@@ -85,6 +90,7 @@ struct scan_config {
     unsigned fwd_cap;     /* forward-name table entries */
     struct scan_key key;  /* per-run secret: IDs, ports, case bits */
     const struct pkt_engine_ops *engine;
+    /* nb_txq TX and nb_rxq RX workers run, one per engine queue. */
     struct pkt_engine_config engine_cfg;
     /* Raw engines: the user to become once the engine is open (privs.h);
      * NULL keeps the process as it is (socket engine). */

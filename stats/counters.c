@@ -56,6 +56,7 @@ static const char *const drop_names[STATS_DROP_COUNT] = {
     "late",
     "conflict",
     "oversize",
+    "engine-missed",
 };
 
 _Static_assert(STATS_DROP_DNS_LAST - STATS_DROP_DNS_FIRST + 1 == -PKT_DNS_E_TOOMANY,
@@ -120,7 +121,7 @@ void stats_counters_row(struct stats_counters *c, const struct stats_record *r)
 /* Every counter is summed below: a field added to the struct must be added here too. */
 _Static_assert(offsetof(struct stats_counters, dropped) + sizeof(uint64_t) * STATS_DROP_COUNT ==
                    sizeof(uint64_t) * (STATS_VERDICT_COUNT + STATS_FLAG_COUNT + STATS_RCODE_SLOTS +
-                                       5 + STATS_DROP_COUNT),
+                                       6 + STATS_DROP_COUNT),
                "stats_counters_sum covers every field");
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -147,6 +148,7 @@ void stats_counters_sum(struct stats_counters *out, const struct stats_counters 
         out->sent += LOAD(&c->sent);
         out->received += LOAD(&c->received);
         out->retried += LOAD(&c->retried);
+        out->send_errors += LOAD(&c->send_errors);
         out->tcp += LOAD(&c->tcp);
         out->rows += LOAD(&c->rows);
     }

@@ -35,6 +35,8 @@ enum stats_drop {
     STATS_DROP_LATE,              /* "late": the query had already ended */
     STATS_DROP_CONFLICT,          /* "conflict": a later valid reply that differs */
     STATS_DROP_OVERSIZE,          /* "oversize": datagram larger than the receive buffer */
+    STATS_DROP_ENGINE_MISSED,     /* "engine-missed": lost below the engine (NIC, capture
+                                     ring or socket buffer full), packet/engine.h rx_missed */
     STATS_DROP_COUNT
 };
 
@@ -53,6 +55,7 @@ struct stats_counters {
     uint64_t received;                  /* datagrams received */
     uint64_t retried;                   /* retransmissions */
     uint64_t tcp;                       /* queries sent over TCP */
+    uint64_t send_errors;               /* queries the engine could not send (tx_errors) */
     uint64_t rows;                      /* rows emitted */
     uint64_t dropped[STATS_DROP_COUNT];
 } __attribute__((aligned(64)));

@@ -13,6 +13,10 @@
  * process, and each test opens (hence initialises EAL) itself.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +50,16 @@ static const struct pkt_engine_ops *ops(void)
     return o;
 }
 
-/* An engine on net_ring0 whose only peer is itself, next hop broadcast. */
-static struct pkt_engine *open_loop(const char *self4, const char *self6)
+/* An engine on net_ring0 whose only peer is itself, next hop broadcast,
+ * with nb_txq TX and nb_rxq RX queues (threads) and EAL arguments args. */
+static struct pkt_engine *open_loop_q(const char *self4, const char *self6, unsigned nb_txq,
+                                      unsigned nb_rxq, const char *args)
 {
     struct pkt_engine_config cfg;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.dpdk_args = EAL_ARGS;
+    cfg.dpdk_args = args;
+    cfg.nb_txq = nb_txq;
+    cfg.nb_rxq = nb_rxq;
     if (self4 != NULL) {
         cfg.want_v4 = true;
         cfg.source_v4 = addr(self4);
@@ -70,6 +78,11 @@ static struct pkt_engine *open_loop(const char *self4, const char *self6)
     cr_assert_eq(rc, 0, "open: %s", err);
     cr_assert_not_null(e);
     return e;
+}
+
+static struct pkt_engine *open_loop(const char *self4, const char *self6)
+{
+    return open_loop_q(self4, self6, 1, 1, EAL_ARGS);
 }
 
 /* n PTR queries for consecutive addresses, from varied ports. */
@@ -110,7 +123,7 @@ static unsigned receive(struct pkt_engine *e, struct pkt_dgram *out, uint8_t (*c
     unsigned got = 0;
     for (unsigned tries = 0; tries < 200 && got < n; tries++) {
         struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
-        unsigned k = ops()->rx_burst(e, d, PKT_ENGINE_BURST_MAX, 10);
+        unsigned k = ops()->rx_burst(e, 0, d, PKT_ENGINE_BURST_MAX, 10);
         for (unsigned i = 0; i < k && got < n; i++) {
             out[got] = d[i];
             /* The data lives in an mbuf until the next rx_burst: keep a copy. */
@@ -131,7 +144,7 @@ static void loop_and_compare(struct pkt_engine *e, struct pkt_addr self, unsigne
     make_queries(&b, n, self, salt);
     unsigned sent = 0;
     for (unsigned tries = 0; tries < 100 && sent < n; tries++)
-        sent += ops()->tx_burst(e, b.d + sent, n - sent);
+        sent += ops()->tx_burst(e, 0, b.d + sent, n - sent);
     cr_assert_eq(sent, n, "the ring takes a whole burst");
     cr_assert_eq(ops()->tx_errors(e), 0);
     cr_assert_eq(receive(e, got, copy, n), n, "every frame comes back");
@@ -178,16 +191,18 @@ Test(pkt_engine_dpdk, both_families_and_no_mbuf_leaks, .timeout = 120)
         loop_and_compare(e, addr(round % 2 ? "fd53::100" : "10.53.0.100"), round);
     /* The last burst's mbufs are held until the next rx_burst. */
     struct pkt_dgram d[4];
-    (void)ops()->rx_burst(e, d, 4, 0);
+    (void)ops()->rx_burst(e, 0, d, 4, 0);
     cr_assert_eq(rte_mempool_avail_count(mp), before, "every mbuf back in the pool");
     ops()->close(e);
 }
 
-/* Put a hand-made frame on the receive side of queue pair 0. */
-static void inject(const uint8_t *frame, size_t len)
+/* Put a hand-made frame on the receive side of queue pair q. */
+static void inject_q(unsigned q, const uint8_t *frame, size_t len)
 {
+    char name[RTE_RING_NAMESIZE];
+    snprintf(name, sizeof(name), "ETH_RXTX%u_net_ring0", q);
     struct rte_mempool *mp = rte_mempool_lookup("fcrscan_mbufs");
-    struct rte_ring *r = rte_ring_lookup("ETH_RXTX0_net_ring0");
+    struct rte_ring *r = rte_ring_lookup(name);
     cr_assert_not_null(mp);
     cr_assert_not_null(r);
     struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
@@ -196,6 +211,11 @@ static void inject(const uint8_t *frame, size_t len)
     cr_assert_not_null(p);
     memcpy(p, frame, len);
     cr_assert_eq(rte_ring_enqueue(r, m), 0);
+}
+
+static void inject(const uint8_t *frame, size_t len)
+{
+    inject_q(0, frame, len);
 }
 
 Test(pkt_engine_dpdk, answers_arp_and_ndp_on_the_second_queue, .timeout = 60)
@@ -214,7 +234,7 @@ Test(pkt_engine_dpdk, answers_arp_and_ndp_on_the_second_queue, .timeout = 60)
     inject(f, (size_t)n);
 
     struct pkt_dgram d[8];
-    cr_assert_eq(ops()->rx_burst(e, d, 8, 50), 0, "no datagram, only answers");
+    cr_assert_eq(ops()->rx_burst(e, 0, d, 8, 50), 0, "no datagram, only answers");
     struct rte_ring *ctrl = rte_ring_lookup("ETH_RXTX1_net_ring0");
     cr_assert_not_null(ctrl);
     struct rte_mbuf *m[4];
@@ -256,7 +276,7 @@ Test(pkt_engine_dpdk, counts_damaged_frames_by_reason, .timeout = 60)
     f[n - 1] ^= 0x55;
     inject(f, (size_t)n); /* and a good one after them */
     struct pkt_dgram d[8];
-    unsigned got = ops()->rx_burst(e, d, 8, 50);
+    unsigned got = ops()->rx_burst(e, 0, d, 8, 50);
     cr_assert_eq(got, 1, "the valid frame after the bad ones still arrives");
     cr_assert_eq(d[0].len, sizeof(payload));
     uint64_t drops[8];
@@ -273,7 +293,7 @@ Test(pkt_engine_dpdk, unsendable_destinations_are_tx_errors, .timeout = 60)
     make_queries(&b, 4, addr("10.53.0.100"), 0);
     b.d[1].peer = addr("fd53::9");   /* no IPv6 source: no template */
     b.d[2].peer = addr("10.53.0.7"); /* another IPv4 destination: the next hop takes it */
-    cr_assert_eq(ops()->tx_burst(e, b.d, 4), 4);
+    cr_assert_eq(ops()->tx_burst(e, 0, b.d, 4), 4);
     cr_assert_eq(ops()->tx_errors(e), 1);
     ops()->close(e);
 }
@@ -321,4 +341,128 @@ Test(pkt_engine_dpdk, no_port_is_an_error, .timeout = 60)
     char err[512] = "";
     cr_assert_eq(ops()->open(&cfg, &e, err, sizeof(err)), -ENODEV);
     cr_assert(strstr(err, "no DPDK port") != NULL, "%s", err);
+}
+
+/* Receive on RX queue q until n datagrams arrived or a second passed. */
+static unsigned receive_q(struct pkt_engine *e, unsigned q, unsigned n)
+{
+    unsigned got = 0;
+    for (unsigned tries = 0; tries < 100 && got < n; tries++) {
+        struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
+        got += ops()->rx_burst(e, q, d, PKT_ENGINE_BURST_MAX, 10);
+    }
+    return got;
+}
+
+/* net_ring loops TX queue i into RX queue i: what TX queue 1 sends arrives
+ * on RX queue 1 only, what TX queue 0 sends on RX queue 0 only. */
+Test(pkt_engine_dpdk, each_queue_is_its_own_path, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop_q("10.53.0.100", NULL, 2, 2, EAL_ARGS);
+    static struct batch b;
+    make_queries(&b, 10, addr("10.53.0.100"), 0);
+    cr_assert_eq(ops()->tx_burst(e, 1, b.d, 10), 10);
+    cr_assert_eq(receive_q(e, 1, 10), 10, "TX queue 1's frames on RX queue 1");
+    cr_assert_eq(receive_q(e, 0, 1), 0, "and nothing on RX queue 0");
+    make_queries(&b, 7, addr("10.53.0.100"), 1);
+    cr_assert_eq(ops()->tx_burst(e, 0, b.d, 7), 7);
+    cr_assert_eq(receive_q(e, 0, 7), 7);
+    cr_assert_eq(receive_q(e, 1, 1), 0);
+    cr_assert_eq(ops()->tx_errors(e), 0);
+    ops()->close(e);
+}
+
+/* Two TX queues and two RX queues: RX queue r answers ARP on TX queue
+ * 2 + r, never on a TX thread's queue. */
+Test(pkt_engine_dpdk, each_rx_queue_answers_arp_on_its_own_tx_queue, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop_q("10.53.0.100", NULL, 2, 2, EAL_ARGS);
+    struct pkt_raw_self asker = { .mac = { 0x02, 0x53, 0, 0, 0, 0x02 } };
+    asker.v4 = addr("10.53.0.2");
+    struct pkt_addr us4 = addr("10.53.0.100");
+    uint8_t f[PKT_RAW_CTRL_MAX];
+    int n = pkt_raw_arp_request_build(f, sizeof(f), &asker, &us4);
+    cr_assert_gt(n, 0);
+    inject_q(1, f, (size_t)n);
+    struct pkt_dgram d[8];
+    cr_assert_eq(ops()->rx_burst(e, 1, d, 8, 50), 0);
+    struct rte_mbuf *m[4];
+    static const unsigned want[4] = { 0, 0, 0, 1 }; /* answers per ring 0..3 */
+    for (unsigned q = 0; q < 4; q++) {
+        char name[RTE_RING_NAMESIZE];
+        snprintf(name, sizeof(name), "ETH_RXTX%u_net_ring0", q);
+        struct rte_ring *r = rte_ring_lookup(name);
+        cr_assert_not_null(r, "%s", name);
+        unsigned k = rte_ring_dequeue_burst(r, (void **)m, 4, NULL);
+        cr_assert_eq(k, want[q], "ring %u holds %u frames", q, k);
+        if (k > 0) {
+            struct pkt_raw_rx rx;
+            cr_assert_eq(pkt_raw_classify(rte_pktmbuf_mtod(m[0], const uint8_t *), m[0]->data_len,
+                                          &asker, &rx, NULL, 0),
+                         PKT_RAW_ARP_REPLY);
+            rte_pktmbuf_free_bulk(m, k);
+        }
+    }
+    ops()->close(e);
+}
+
+/* With a worker lcore per thread (--lcores maps lcore IDs to CPUs), TX
+ * queue 0's thread moves to worker lcore 1's CPU and RX queue 0's thread
+ * to worker lcore 2's. */
+struct rx_probe {
+    struct pkt_engine *e;
+    cpu_set_t cpus;
+};
+
+static void *rx_probe_main(void *arg)
+{
+    struct rx_probe *p = arg;
+    struct pkt_dgram d[4];
+    (void)ops()->rx_burst(p->e, 0, d, 4, 0);
+    (void)pthread_getaffinity_np(pthread_self(), sizeof(p->cpus), &p->cpus);
+    return NULL;
+}
+
+Test(pkt_engine_dpdk, threads_run_on_the_worker_lcores_given, .timeout = 60)
+{
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        cr_skip_test("needs two CPUs");
+    struct pkt_engine *e = open_loop_q("10.53.0.100", NULL, 1, 1, "--lcores 0@0,1@1,2@0 " EAL_ARGS);
+    static struct batch b;
+    make_queries(&b, 1, addr("10.53.0.100"), 0);
+    cr_assert_eq(ops()->tx_burst(e, 0, b.d, 1), 1);
+    cpu_set_t cpus;
+    cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus), 0);
+    cr_assert_eq(CPU_COUNT(&cpus), 1);
+    cr_assert(CPU_ISSET(1, &cpus), "TX on lcore 1's CPU");
+    struct rx_probe p = { .e = e };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, rx_probe_main, &p), 0);
+    pthread_join(th, NULL);
+    cr_assert_eq(CPU_COUNT(&p.cpus), 1);
+    cr_assert(CPU_ISSET(0, &p.cpus), "RX on lcore 2's CPU");
+    ops()->close(e);
+}
+
+/* net_af_packet on lo with its default single qpair cannot give two RX
+ * queues: open fails naming queues and the vdev's qpairs. */
+Test(pkt_engine_dpdk, more_queues_than_the_port_has_fail_open_saying_so, .timeout = 60)
+{
+    if (geteuid() != 0)
+        cr_skip_test("net_af_packet needs root");
+    struct pkt_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dpdk_args = "--no-huge --no-pci --no-shconf -m 256 --vdev=net_af_packet0,iface=lo";
+    cfg.want_v4 = true;
+    cfg.source_v4 = addr("127.0.0.100");
+    cfg.has_next_hop_mac = true;
+    cfg.nb_txq = 1;
+    cfg.nb_rxq = 2;
+    struct pkt_engine *e = NULL;
+    char err[256] = "";
+    int rc = ops()->open(&cfg, &e, err, sizeof(err));
+    cr_assert_neq(rc, 0, "one qpair cannot serve two RX queues");
+    cr_assert_null(e);
+    cr_assert_not_null(strstr(err, "2 RX queues"), "%s", err);
+    cr_assert_not_null(strstr(err, "qpairs"), "%s", err);
 }

@@ -401,8 +401,10 @@ struct collect {
     unsigned bad_lines;
 };
 
-static bool next_target(void *ctx, struct pkt_addr *out)
+/* One shared counter: safe for any number of TX workers (q unused). */
+static bool next_target(void *ctx, unsigned q, struct pkt_addr *out)
 {
+    (void)q;
     struct collect *c = ctx;
     unsigned i = atomic_fetch_add(&c->next, 1);
     if (i >= NB_TARGETS)

@@ -22,10 +22,16 @@ int main(int argc, char **argv)
         /* Small windows force slot recycling through the epochs. */
         config(cfg, c, resp->port, run % 2 == 0 ? 32 : 256);
         cfg->key.k0 += (uint64_t)run;
+        /* Several TX and RX workers share the matcher: 1+1, 2+2, 3+4. */
+        static const unsigned queues[3][2] = { { 1, 1 }, { 2, 2 }, { 3, 4 } };
+        cfg->engine_cfg.nb_txq = queues[run % 3][0];
+        cfg->engine_cfg.nb_rxq = queues[run % 3][1];
         int rc = scan_run(cfg, res);
         responder_stop(resp);
         unsigned wrong = rc == 0 ? scenario_wrong_rows(c, true) : NB_TARGETS;
-        printf("stress_scan: run %d: %llu rows, %u wrong, %llu duplicates, %llu wrong-id\n", run,
+        printf("stress_scan: run %d (%u TX, %u RX): %llu rows, %u wrong, %llu duplicates, %llu "
+               "wrong-id\n",
+               run, cfg->engine_cfg.nb_txq, cfg->engine_cfg.nb_rxq,
                (unsigned long long)res->totals.rows, wrong,
                (unsigned long long)res->totals.dropped[STATS_DROP_DUPLICATE],
                (unsigned long long)res->totals.dropped[STATS_DROP_WRONG_ID]);

@@ -3,7 +3,9 @@
 
 #include "scan_scenario.h"
 
-Test(scan, one_correct_row_per_target_under_misbehaving_server, .timeout = 240)
+/* The misbehaving responder's whole scenario with nb_txq TX and nb_rxq RX
+ * workers (engine queues). */
+static void misbehaving_scenario(unsigned nb_txq, unsigned nb_rxq)
 {
     struct responder *resp = calloc(1, sizeof(*resp));
     struct collect *c = calloc(1, sizeof(*c));
@@ -12,6 +14,8 @@ Test(scan, one_correct_row_per_target_under_misbehaving_server, .timeout = 240)
     cr_assert(resp && c && cfg && res);
     cr_assert(responder_start(resp));
     config(cfg, c, resp->port, 128);
+    cfg->engine_cfg.nb_txq = nb_txq;
+    cfg->engine_cfg.nb_rxq = nb_rxq;
 
     int rc = scan_run(cfg, res);
     responder_stop(resp);
@@ -26,8 +30,16 @@ Test(scan, one_correct_row_per_target_under_misbehaving_server, .timeout = 240)
     /* Exactly the misbehaviour the responder produced was counted. */
     cr_assert_eq(res->totals.dropped[STATS_DROP_WRONG_ID], rule_count(R_DUPLICATE));
     /* R_RACE: the late first answer wins, the retry's answer is a copy. */
-    cr_assert_eq(res->totals.dropped[STATS_DROP_DUPLICATE],
-                 rule_count(R_DUPLICATE) + rule_count(R_RACE));
+    cr_assert_eq(
+        res->totals.dropped[STATS_DROP_DUPLICATE], rule_count(R_DUPLICATE) + rule_count(R_RACE),
+        "duplicates %llu (want %u), late %llu, conflicts %llu, wrong-id %llu, retried %llu (want "
+        "%u)",
+        (unsigned long long)res->totals.dropped[STATS_DROP_DUPLICATE],
+        rule_count(R_DUPLICATE) + rule_count(R_RACE),
+        (unsigned long long)res->totals.dropped[STATS_DROP_LATE],
+        (unsigned long long)res->totals.dropped[STATS_DROP_CONFLICT],
+        (unsigned long long)res->totals.dropped[STATS_DROP_WRONG_ID],
+        (unsigned long long)res->totals.retried, rule_count(R_DROPFIRST) + rule_count(R_RACE));
     cr_assert_eq(res->totals.dropped[STATS_DROP_WRONG_SOURCE], rule_count(R_WRONGSRC));
     cr_assert_eq(res->totals.dropped[STATS_DROP_CONFLICT], rule_count(R_CONFLICT));
     /* Every R_DROPFIRST target needed exactly one retry. */
@@ -41,6 +53,28 @@ Test(scan, one_correct_row_per_target_under_misbehaving_server, .timeout = 240)
     free(c);
     free(cfg);
     free(res);
+}
+
+Test(scan, one_correct_row_per_target_under_misbehaving_server, .timeout = 240)
+{
+    misbehaving_scenario(1, 1);
+}
+
+/* Several TX workers (each with its timers and targets, sharing send
+ * orders) and RX workers (each on its part of the sockets). */
+Test(scan, same_rows_and_counts_with_two_tx_and_two_rx_queues, .timeout = 240)
+{
+    misbehaving_scenario(2, 2);
+}
+
+Test(scan, same_rows_and_counts_with_four_tx_and_eight_rx_queues, .timeout = 240)
+{
+    misbehaving_scenario(4, 8);
+}
+
+Test(scan, same_rows_and_counts_with_one_tx_and_three_rx_queues, .timeout = 240)
+{
+    misbehaving_scenario(1, 3);
 }
 
 Test(scan, max_runtime_stops_and_reports_interrupted, .timeout = 60)
