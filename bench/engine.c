@@ -9,7 +9,8 @@
  *     from the lab's NSD and Unbound) wrapped in frames to us, fed through
  *     the ring into the engine's rx_burst (classify + validate), then
  *     pkt_dns_reply_parse and a hash-table lookup of the question, one
- *     thread.
+ *     thread; then with two RX queues, a thread each (the scaling of
+ *     --rx-queues), when the machine has two CPUs.
  *  3. the socket engine on loopback: the same queries through its tx_burst
  *     (sendmmsg) to a local UDP sink socket, one thread.
  *
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,7 +207,59 @@ static uint64_t name_hash(const uint8_t *p, size_t n)
     return h;
 }
 
-static void part_dpdk_rx(void)
+/* One RX queue's feeder and consumer: its own reply frames cycled through
+ * the queue's ring, then rx_burst on that queue, parse and lookup. */
+struct rxq_run {
+    const struct pkt_engine_ops *ops;
+    struct pkt_engine *e;
+    unsigned q;
+    struct rte_mbuf *m[RX_FRAMES];
+    struct rte_ring *ring;
+    const uint64_t *table;
+    pthread_barrier_t *start;
+    uint64_t frames, parsed, matched, bad;
+    double t0, t1;
+};
+
+static void *rxq_main(void *arg)
+{
+    struct rxq_run *r = arg;
+    struct pkt_dgram d[BURST];
+    pthread_barrier_wait(r->start);
+    for (int pass = 0; pass < 2; pass++) { /* the first pass warms up */
+        r->frames = r->parsed = r->matched = r->bad = 0;
+        r->t0 = now_s();
+        for (unsigned iter = 0;; iter++) {
+            unsigned at = (iter * BURST) % RX_FRAMES;
+            for (unsigned i = 0; i < BURST; i++)
+                rte_mbuf_refcnt_update(r->m[at + i], 1);
+            unsigned k = rte_ring_enqueue_burst(r->ring, (void **)(r->m + at), BURST, NULL);
+            unsigned got = 0;
+            while (got < k) {
+                unsigned n = r->ops->rx_burst(r->e, r->q, d, BURST, 0);
+                for (unsigned i = 0; i < n; i++) {
+                    struct pkt_dns_reply rep;
+                    if (pkt_dns_reply_parse(d[i].data, d[i].len, &rep) < 0) {
+                        r->bad++;
+                        continue;
+                    }
+                    r->parsed++;
+                    uint64_t h = name_hash(rep.qname.wire, rep.qname.len);
+                    r->matched += r->table[h & (TABLE_LEN - 1)] == h;
+                }
+                got += n;
+            }
+            r->frames += k;
+            if ((iter & 255) == 0 && (r->t1 = now_s()) - r->t0 >= seconds / 2)
+                break;
+        }
+    }
+    (void)r->ops->rx_burst(r->e, r->q, d, BURST, 0); /* releases the last burst */
+    return NULL;
+}
+
+/* RX on net_ring with nb_q queues, one thread each (nb_q 1: per core). */
+static void dpdk_rx(unsigned nb_q)
 {
     static struct golden g[64];
     unsigned nb_golden = load_golden(g, 64);
@@ -216,6 +270,8 @@ static void part_dpdk_rx(void)
     struct pkt_engine_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.dpdk_args = EAL_RING;
+    cfg.nb_txq = 1;
+    cfg.nb_rxq = nb_q;
     cfg.want_v4 = true;
     cfg.source_v4 = addr("10.53.0.100");
     cfg.peers[0] = addr("10.53.0.2");
@@ -229,85 +285,96 @@ static void part_dpdk_rx(void)
      * freed: each carries an extra reference per pass, which the engine's
      * free drops, so the same frames cycle without being rewritten. */
     struct rte_ether_addr mac;
-    struct rte_ring *ring = rte_ring_lookup("ETH_RXTX0_net_ring0");
-    struct rte_mempool *mp =
-        rte_pktmbuf_pool_create("bench_rx", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    if (ring == NULL || mp == NULL || rte_eth_macaddr_get(0, &mac) != 0) {
+    struct rte_mempool *mp = rte_pktmbuf_pool_create("bench_rx", 2048 * nb_q - 1, 0, 0,
+                                                     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    if (mp == NULL || rte_eth_macaddr_get(0, &mac) != 0) {
         fprintf(stderr, "bench_engine: net_ring setup failed\n");
         exit(1);
     }
-    static struct rte_mbuf *m[RX_FRAMES];
     static uint64_t table[TABLE_LEN];
+    static struct rxq_run runs[PKT_ENGINE_RXQ_MAX];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, nb_q);
     size_t bytes = 0;
-    for (unsigned i = 0; i < RX_FRAMES; i++) {
-        const struct golden *r = &g[i % nb_golden];
-        struct pkt_frame_udp spec = { .src = cfg.peers[0],
-                                      .dst = cfg.source_v4,
-                                      .src_port = 53,
-                                      .dst_port = (uint16_t)(1024 + i),
-                                      .ttl = 64,
-                                      .ip_id = (uint16_t)i };
-        memcpy(spec.src_mac, cfg.next_hop_mac, 6);
-        memcpy(spec.dst_mac, mac.addr_bytes, 6);
-        m[i] = rte_pktmbuf_alloc(mp);
-        uint8_t *p =
-            (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)(pkt_frame_udp_hdr_len(&spec) + r->len));
-        int n = pkt_frame_udp_build(p, m[i]->data_len, &spec, r->data, r->len);
-        if (n <= 0) {
-            fprintf(stderr, "bench_engine: frame build failed\n");
+    for (unsigned q = 0; q < nb_q; q++) {
+        struct rxq_run *r = &runs[q];
+        char name[RTE_RING_NAMESIZE];
+        snprintf(name, sizeof(name), "ETH_RXTX%u_net_ring0", q);
+        *r = (struct rxq_run){ .ops = ops, .e = e, .q = q, .table = table, .start = &start };
+        r->ring = rte_ring_lookup(name);
+        if (r->ring == NULL) {
+            fprintf(stderr, "bench_engine: no ring %s\n", name);
             exit(1);
         }
-        bytes += (size_t)n;
-        /* The question of each recorded reply is a "pending query". */
-        struct pkt_dns_reply rep;
-        if (pkt_dns_reply_parse(r->data, r->len, &rep) >= 0) {
-            uint64_t h = name_hash(rep.qname.wire, rep.qname.len);
-            table[h & (TABLE_LEN - 1)] = h;
-        }
-    }
-
-    uint64_t frames = 0, parsed = 0, matched = 0, bad = 0;
-    struct pkt_dgram d[BURST];
-    double t0 = 0, t1 = 0;
-    for (int pass = 0; pass < 2; pass++) { /* the first pass warms up */
-        frames = parsed = matched = bad = 0;
-        t0 = now_s();
-        for (unsigned iter = 0;; iter++) {
-            unsigned at = (iter * BURST) % RX_FRAMES;
-            for (unsigned i = 0; i < BURST; i++)
-                rte_mbuf_refcnt_update(m[at + i], 1);
-            unsigned k = rte_ring_enqueue_burst(ring, (void **)(m + at), BURST, NULL);
-            unsigned got = 0;
-            while (got < k) {
-                unsigned n = ops->rx_burst(e, 0, d, BURST, 0);
-                for (unsigned i = 0; i < n; i++) {
-                    struct pkt_dns_reply rep;
-                    if (pkt_dns_reply_parse(d[i].data, d[i].len, &rep) < 0) {
-                        bad++;
-                        continue;
-                    }
-                    parsed++;
-                    uint64_t h = name_hash(rep.qname.wire, rep.qname.len);
-                    matched += table[h & (TABLE_LEN - 1)] == h;
-                }
-                got += n;
+        bytes = 0;
+        for (unsigned i = 0; i < RX_FRAMES; i++) {
+            const struct golden *gr = &g[i % nb_golden];
+            struct pkt_frame_udp spec = { .src = cfg.peers[0],
+                                          .dst = cfg.source_v4,
+                                          .src_port = 53,
+                                          .dst_port = (uint16_t)(1024 + i),
+                                          .ttl = 64,
+                                          .ip_id = (uint16_t)i };
+            memcpy(spec.src_mac, cfg.next_hop_mac, 6);
+            memcpy(spec.dst_mac, mac.addr_bytes, 6);
+            r->m[i] = rte_pktmbuf_alloc(mp);
+            uint8_t *p = (uint8_t *)rte_pktmbuf_append(
+                r->m[i], (uint16_t)(pkt_frame_udp_hdr_len(&spec) + gr->len));
+            int n = p != NULL ? pkt_frame_udp_build(p, r->m[i]->data_len, &spec, gr->data, gr->len)
+                              : -1;
+            if (n <= 0) {
+                fprintf(stderr, "bench_engine: frame build failed\n");
+                exit(1);
             }
-            frames += k;
-            if ((iter & 255) == 0 && (t1 = now_s()) - t0 >= seconds / 2)
-                break;
+            bytes += (size_t)n;
+            /* The question of each recorded reply is a "pending query". */
+            struct pkt_dns_reply rep;
+            if (pkt_dns_reply_parse(gr->data, gr->len, &rep) >= 0) {
+                uint64_t h = name_hash(rep.qname.wire, rep.qname.len);
+                table[h & (TABLE_LEN - 1)] = h;
+            }
         }
     }
-    double rate = (double)frames / (t1 - t0);
-    printf("dpdk RX net_ring, classify + DNS parse + lookup: %5.2f M replies/s per core\n",
-           rate / 1e6);
+    pthread_t th[PKT_ENGINE_RXQ_MAX];
+    for (unsigned q = 0; q < nb_q; q++)
+        if (pthread_create(&th[q], NULL, rxq_main, &runs[q]) != 0) {
+            fprintf(stderr, "bench_engine: cannot start RX thread %u\n", q);
+            exit(1);
+        }
+    double rate = 0;
+    uint64_t parsed = 0, matched = 0, bad = 0;
+    for (unsigned q = 0; q < nb_q; q++) {
+        pthread_join(th[q], NULL);
+        rate += (double)runs[q].frames / (runs[q].t1 - runs[q].t0);
+        parsed += runs[q].parsed;
+        matched += runs[q].matched;
+        bad += runs[q].bad;
+    }
+    if (nb_q == 1)
+        printf("dpdk RX net_ring, classify + DNS parse + lookup: %5.2f M replies/s per core\n",
+               rate / 1e6);
+    else
+        printf("dpdk RX net_ring, %u RX queues and threads: %5.2f M replies/s in all "
+               "(%.2f M per queue)\n",
+               nb_q, rate / 1e6, rate / nb_q / 1e6);
     printf("  %u recorded replies (%.0f octets per frame on average), %llu parsed, %llu matched, "
-           "%llu refused by the parser, %.1f ns per reply\n",
+           "%llu refused by the parser, %.1f ns per reply per thread\n",
            nb_golden, (double)bytes / RX_FRAMES, (unsigned long long)parsed,
-           (unsigned long long)matched, (unsigned long long)bad, 1e9 / rate);
-    (void)ops->rx_burst(e, 0, d, BURST, 0); /* releases the last burst */
-    for (unsigned i = 0; i < RX_FRAMES; i++)
-        rte_pktmbuf_free(m[i]);
+           (unsigned long long)matched, (unsigned long long)bad, 1e9 * nb_q / rate);
+    for (unsigned q = 0; q < nb_q; q++)
+        for (unsigned i = 0; i < RX_FRAMES; i++)
+            rte_pktmbuf_free(runs[q].m[i]);
     ops->close(e);
+}
+
+static void part_dpdk_rx(void)
+{
+    dpdk_rx(1);
+}
+
+static void part_dpdk_rx2(void)
+{
+    dpdk_rx(2);
 }
 
 /* ---- socket engine ------------------------------------------------------------- */
@@ -416,6 +483,8 @@ int main(int argc, char **argv)
     int rc = 0;
     rc |= run_part("dpdk tx", part_dpdk_tx);
     rc |= run_part("dpdk rx", part_dpdk_rx);
+    if (ncpu >= 2)
+        rc |= run_part("dpdk rx, 2 queues", part_dpdk_rx2);
     rc |= run_part("socket tx", part_socket_tx);
     return rc == 0 ? 0 : 1;
 }

@@ -55,8 +55,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <linux/if_packet.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_alarm.h>
 #include <rte_eal.h>
@@ -80,6 +84,7 @@
 #define DPDK_RESOLVE_MS    1000
 #define DPDK_IDLE_NAP_NS   50000 /* rx_burst nap when the port is empty */
 #define DPDK_NB_DROPS      8     /* frame drop reasons, engine.h rx_drops */
+#define DPDK_PKT_SOCKS_MAX 32    /* net_af_packet sockets watched for ring drops */
 
 /* One TX queue: its TX thread's scratch, and the flag for sharing it. */
 struct dpdk_txq {
@@ -125,6 +130,10 @@ struct pkt_engine {
      * --next-hop-mac and a single TX queue the TX thread adds new
      * destinations. */
     struct pkt_raw_peers peers;
+    /* net_af_packet: its PF_PACKET sockets, whose ring drops (tp_drops)
+     * the PMD does not report in imissed. */
+    int pkt_socks[DPDK_PKT_SOCKS_MAX];
+    unsigned nb_pkt_socks;
     struct dpdk_txq txq[PKT_ENGINE_TXQ_MAX];
     struct dpdk_rxq rxq[PKT_ENGINE_RXQ_MAX];
 };
@@ -486,6 +495,39 @@ static int eal_threads_harden(char *err, size_t err_len)
     return 0;
 }
 
+/*
+ * net_af_packet receives through a kernel ring per qpair; frames that find
+ * it full are dropped by the kernel and counted in the socket's
+ * PACKET_STATISTICS, which this DPDK version's PMD does not read. Find the
+ * PF_PACKET sockets of the process (the PMD's; open runs before anything
+ * else here makes one) and read their statistics once, which resets them,
+ * so rx_missed later sees this run's drops. Main thread, in open, while
+ * /proc/self/fd is still ours to read (before the privilege drop).
+ */
+static void pkt_socks_find(struct pkt_engine *e)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return;
+    int self = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && e->nb_pkt_socks < DPDK_PKT_SOCKS_MAX) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        if (*end != '\0' || fd < 0 || fd == self)
+            continue;
+        int domain = 0;
+        socklen_t len = sizeof(domain);
+        if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET)
+            continue;
+        struct tpacket_stats st;
+        len = sizeof(st);
+        if (getsockopt((int)fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+            e->pkt_socks[e->nb_pkt_socks++] = (int)fd;
+    }
+    closedir(d);
+}
+
 /* The EAL worker lcores (-l / --lcores in --dpdk-args) the TX and RX
  * threads run on, when there is one for each; else none. */
 static void workers_pick(struct pkt_engine *e)
@@ -586,6 +628,8 @@ static int port_setup(struct pkt_engine *e, char *err, size_t err_len)
     if (rc != 0)
         return fail(err, err_len, rc, "dpdk engine: port %s: start failed", e->port_name);
     e->port_started = true;
+    if (strcmp(e->driver, "net_af_packet") == 0)
+        pkt_socks_find(e);
     struct rte_ether_addr mac;
     rc = rte_eth_macaddr_get(e->port, &mac);
     if (rc != 0)
@@ -739,14 +783,21 @@ static void dpdk_rx_drops(const struct pkt_engine *e, uint64_t out[8])
 }
 
 /* Frames the port lost before rte_eth_rx_burst saw them: no free
- * descriptor or ring slot (imissed; net_af_packet counts its ring's drops
- * there) and no mbuf to receive into (rx_nombuf). */
+ * descriptor (imissed), no mbuf to receive into (rx_nombuf), and on
+ * net_af_packet a full kernel ring (tp_drops, read from its sockets). */
 static uint64_t dpdk_rx_missed(const struct pkt_engine *e)
 {
+    uint64_t n = 0;
+    for (unsigned i = 0; i < e->nb_pkt_socks; i++) {
+        struct tpacket_stats ps;
+        socklen_t len = sizeof(ps);
+        if (getsockopt(e->pkt_socks[i], SOL_PACKET, PACKET_STATISTICS, &ps, &len) == 0)
+            n += ps.tp_drops;
+    }
     struct rte_eth_stats st;
-    if (!e->port_started || rte_eth_stats_get(e->port, &st) != 0)
-        return 0;
-    return st.imissed + st.rx_nombuf;
+    if (e->port_started && rte_eth_stats_get(e->port, &st) == 0)
+        n += st.imissed + st.rx_nombuf;
+    return n;
 }
 
 const struct pkt_engine_ops pkt_engine_dpdk = {
