@@ -7,6 +7,7 @@
  * target has its row, 1 run-time failure, 2 usage error, 3 interrupted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,12 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "fcrscan_config.h"
 #include "packet/addr.h"
 #include "packet/engine.h"
+#include "scanner/checkpoint.h"
 #include "scanner/classify.h"
 #include "scanner/keyed.h"
 #include "scanner/perm.h"
@@ -32,10 +36,11 @@
 #include "stats/writer.h"
 #include "stats/zsink.h"
 
-#define EXIT_RUNTIME     1
-#define EXIT_USAGE       2
-#define EXIT_INTERRUPTED 3
-#define ARG_ECHO_MAX     80 /* bytes of a bad argument echoed in messages (S05) */
+#define EXIT_RUNTIME        1
+#define EXIT_USAGE          2
+#define SCAN_CKPT_PERIOD_MS 2000 /* --resume: a checkpoint every 2 s (with a zstd frame) */
+#define EXIT_INTERRUPTED    3
+#define ARG_ECHO_MAX        80 /* bytes of a bad argument echoed in messages (S05) */
 
 enum {
     OPT_FORCE = 256,
@@ -160,6 +165,7 @@ struct options {
     unsigned nb_blocklists;
     const char *resolvers;
     const char *output;
+    const char *resume; /* checkpoint file (--resume) */
     const char *summary;
     const char *engine;
     bool force;
@@ -449,7 +455,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
             o->raw_option = true;
             break;
         case OPT_RESUME:
-            return usage_error("--resume is not available in this version", arg);
+            o->resume = arg;
+            break;
         case OPT_WALK:
             return usage_error("--walk is not available in this version", arg);
         case OPT_TIMEOUT:
@@ -555,6 +562,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
         return usage_error("a raw engine needs --source (its own address, one per family)", NULL);
     if (strcmp(o->engine, "pcap") == 0 && o->interface == NULL)
         return usage_error("-e pcap needs --interface", NULL);
+    if (o->resume != NULL && !o->dry_run && (o->output == NULL || strcmp(o->output, "-") == 0))
+        return usage_error("--resume needs -o FILE (a resumed run continues that file)", NULL);
     if (strcmp(o->engine, "pcap") == 0 && (o->tx_queues > 1 || o->rx_queues > 1))
         return usage_error("-e pcap has one TX and one RX queue (more: -e dpdk)", NULL);
     if (strcmp(o->engine, "socket") == 0 && o->rx_queues > o->sockets)
@@ -576,6 +585,17 @@ struct run {
      * positions split further (perm.h). */
     struct scan_perm txperm[PKT_ENGINE_TXQ_MAX];
     unsigned nb_txperm;
+    /* --resume: the checkpoint being kept (its pending list has room for
+     * the window and prev's), the one this run resumes (prev: positions
+     * below prev.next not pending in it are done and skipped), a cursor
+     * per TX worker into prev's pending list, and the output's length when
+     * this run started. */
+    bool resuming;
+    struct scan_ckpt ckpt;
+    struct scan_ckpt prev;
+    size_t pending_cap;
+    size_t prev_at[PKT_ENGINE_TXQ_MAX];
+    uint64_t out_base;
     struct scan_classifier *classifier;
     struct stats_sink *sink;
     enum stats_format fmt;
@@ -585,11 +605,32 @@ struct run {
     int sink_error;
 };
 
-static bool hook_next(void *ctx, unsigned q, struct pkt_addr *out)
+/* Is position pos of worker q pending in the checkpoint being resumed?
+ * Positions come in ascending order per worker: a cursor walks the list. */
+static bool prev_pending(struct run *r, unsigned q, uint64_t pos)
+{
+    const struct scan_ckpt *c = &r->prev;
+    size_t *at = &r->prev_at[q];
+    uint64_t key = (uint64_t)q << SCAN_CKPT_POS_BITS | pos;
+    while (*at < c->nb_pending && c->pending[*at] < key)
+        (*at)++;
+    return *at < c->nb_pending && c->pending[*at] == key;
+}
+
+static bool hook_next(void *ctx, unsigned q, struct pkt_addr *out, uint64_t *pos)
 {
     struct run *r = ctx;
     struct scan_perm *p = r->nb_txperm > 0 ? &r->txperm[q] : &r->perm;
-    return scan_perm_next_addr(p, r->targets, out);
+    for (;;) {
+        uint64_t at = (uint64_t)scan_perm_done(p);
+        if (!scan_perm_next_addr(p, r->targets, out))
+            return false;
+        /* Resumed: a position the previous runs finished has its row. */
+        if (r->resuming && at < r->prev.next[q] && !prev_pending(r, q, at))
+            continue;
+        *pos = at;
+        return true;
+    }
 }
 
 static uint32_t hook_classify(void *ctx, const uint8_t *wire, size_t len, const struct pkt_addr *t,
@@ -613,6 +654,52 @@ static int hook_write(void *ctx, const char *buf, size_t len)
         r->sink_error = rc;
         fprintf(stderr, "fcrscan: %s\n", stats_sink_error(r->sink));
     }
+    return rc;
+}
+
+/*
+ * Make the rows written so far durable, then record how far the run got:
+ * this run's bound and pending targets per TX worker, merged with what the
+ * resumed checkpoint still had pending beyond this run's progress.
+ */
+static int hook_checkpoint(void *ctx, const uint64_t *next, const uint64_t *pending,
+                           size_t nb_pending, unsigned nb)
+{
+    struct run *r = ctx;
+    if (r->sink_error != 0)
+        return -EIO;
+    int rc = stats_sink_sync(r->sink);
+    if (rc != 0) {
+        r->sink_error = rc;
+        fprintf(stderr, "fcrscan: %s\n", stats_sink_error(r->sink));
+        return rc;
+    }
+    struct scan_ckpt *c = &r->ckpt;
+    size_t i = 0, j = 0, n = 0;
+    const struct scan_ckpt *p = &r->prev;
+    for (;;) {
+        /* The next of prev's pending that this run has not reached yet. */
+        while (r->resuming && j < p->nb_pending &&
+               (p->pending[j] & SCAN_CKPT_POS_MASK) < next[p->pending[j] >> SCAN_CKPT_POS_BITS])
+            j++;
+        uint64_t x = i < nb_pending ? pending[i] : UINT64_MAX;
+        uint64_t y = r->resuming && j < p->nb_pending ? p->pending[j] : UINT64_MAX;
+        if (x == UINT64_MAX && y == UINT64_MAX)
+            break;
+        if (n == r->pending_cap)
+            return -ENOSPC; /* cannot happen: room for the window and prev's */
+        c->pending[n++] = x < y ? x : y;
+        i += x <= y;
+        j += y <= x;
+    }
+    c->nb_pending = n;
+    for (unsigned q = 0; q < nb && q < SCAN_CKPT_QUEUES_MAX; q++)
+        c->next[q] = r->resuming && p->next[q] > next[q] ? p->next[q] : next[q];
+    c->output_bytes = r->out_base + stats_sink_bytes_out(r->sink);
+    char err[512];
+    rc = scan_ckpt_write(r->o->resume, c, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "fcrscan: %s\n", err);
     return rc;
 }
 
@@ -798,6 +885,165 @@ static int summary_config(struct stats_summary *sum, const struct options *o,
     return rc;
 }
 
+/*
+ * What must not change between a run and its resumption: the target set
+ * (its size and 64 addresses spread over it), the seed, the shard, the TX
+ * workers (each walks its own part), the output format and --max-ptr (the
+ * rows). Resolvers, rates and timeouts may change (a resolver that died).
+ */
+static uint64_t config_hash(const struct options *o, const struct run *r, bool zstd)
+{
+    struct {
+        uint64_t seed, shard_i, shard_n;
+        uint32_t tx_queues, max_ptr, fmt, zstd;
+        scan_u128 count;
+        struct pkt_addr sample[64];
+    } h;
+    memset(&h, 0, sizeof(h));
+    h.seed = o->seed;
+    h.shard_i = o->have_shard ? o->shard_i : 0;
+    h.shard_n = o->have_shard ? o->shard_n : 1;
+    h.tx_queues = o->tx_queues;
+    h.max_ptr = o->max_ptr;
+    h.fmt = (uint32_t)r->fmt;
+    h.zstd = zstd;
+    h.count = scan_targets_count(r->targets);
+    for (unsigned i = 0; i < 64 && h.count > 0; i++) {
+        scan_u128 at = i == 63 ? h.count - 1 : h.count / 64 * i + (i < h.count ? i : 0) % h.count;
+        if (at >= h.count)
+            at = h.count - 1;
+        if (scan_targets_addr(r->targets, at, &h.sample[i]) != 0)
+            memset(&h.sample[i], 0, sizeof(h.sample[i]));
+    }
+    return XXH3_64bits(&h, sizeof(h));
+}
+
+/*
+ * --resume: read the checkpoint (none: a fresh start that will write one)
+ * and take the seed from it unless --seed was given. Returns 0 or an exit
+ * status.
+ */
+static int resume_read(struct options *o, struct run *r, bool *resuming)
+{
+    char err[512];
+    *resuming = false;
+    int rc = scan_ckpt_read(o->resume, &r->prev, err, sizeof(err));
+    if (rc == -ENOENT)
+        return 0;
+    if (rc != 0) {
+        fprintf(stderr, "fcrscan: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (o->have_seed && o->seed != r->prev.seed) {
+        fprintf(stderr,
+                "fcrscan: --seed %" PRIu64 " differs from checkpoint %s (seed %" PRIu64
+                "): resuming needs the same order\n",
+                o->seed, o->resume, r->prev.seed);
+        return EXIT_USAGE;
+    }
+    o->seed = r->prev.seed;
+    o->have_seed = true;
+    *resuming = true;
+    return 0;
+}
+
+/* The permutation part of TX worker q. */
+static struct scan_perm *run_perm(struct run *r, unsigned q)
+{
+    return r->nb_txperm > 0 ? &r->txperm[q] : &r->perm;
+}
+
+/*
+ * --resume, once the order and output format are known: check that the
+ * checkpoint belongs to this configuration and move every TX worker's part
+ * to its resume point; or, starting fresh, fill in the new checkpoint.
+ * Returns 0, or an exit status; *all_done when nothing is left to scan.
+ */
+static int resume_setup(struct options *o, struct run *r, bool resuming, size_t window, bool zstd,
+                        bool *all_done)
+{
+    struct scan_ckpt *c = &r->ckpt, *p = &r->prev;
+    *all_done = false;
+    memset(c, 0, sizeof(*c));
+    c->config = config_hash(o, r, zstd);
+    c->seed = o->seed;
+    c->shard_i = o->have_shard ? o->shard_i : 0;
+    c->shard_n = o->have_shard ? o->shard_n : 1;
+    c->nb_txq = o->tx_queues;
+    for (unsigned q = 0; q < o->tx_queues; q++) {
+        scan_u128 size = scan_perm_shard_size(run_perm(r, q));
+        if (size > SCAN_CKPT_POS_MASK) {
+            fprintf(stderr, "fcrscan: --resume: more than 2^56 targets per TX worker\n");
+            return EXIT_USAGE;
+        }
+        c->size[q] = (uint64_t)size;
+    }
+    r->pending_cap = window + (resuming ? p->nb_pending : 0);
+    c->pending = malloc(r->pending_cap * sizeof(c->pending[0]));
+    if (c->pending == NULL) {
+        fprintf(stderr, "fcrscan: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    if (!resuming)
+        return 0;
+    if (p->config != c->config || p->nb_txq != c->nb_txq) {
+        fprintf(stderr,
+                "fcrscan: checkpoint %s was written for another configuration (targets, "
+                "blocklists, shard, --tx-queues, output format or --max-ptr differ); remove it "
+                "to start over\n",
+                o->resume);
+        return EXIT_USAGE;
+    }
+    size_t at = 0;
+    for (unsigned q = 0; q < c->nb_txq; q++) {
+        /* Worker q resumes at its first pending position, or at next. */
+        uint64_t from = p->next[q];
+        while (at < p->nb_pending && (p->pending[at] >> SCAN_CKPT_POS_BITS) < q)
+            at++;
+        if (at < p->nb_pending && (p->pending[at] >> SCAN_CKPT_POS_BITS) == q)
+            from = p->pending[at] & SCAN_CKPT_POS_MASK;
+        if (p->size[q] != c->size[q] || scan_perm_seek(run_perm(r, q), from) != 0) {
+            fprintf(stderr, "fcrscan: checkpoint %s does not fit these targets\n", o->resume);
+            return EXIT_USAGE;
+        }
+    }
+    *all_done = scan_ckpt_complete(p) != 0;
+    return 0;
+}
+
+/*
+ * Reopen the output of the run being resumed: cut it back to the length the
+ * checkpoint recorded (rows after it belong to targets asked again, and a
+ * crash may have torn the tail) and append from there. Returns the fd, or
+ * -1 after printing why.
+ */
+static int resume_output(const char *path, uint64_t len)
+{
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr,
+                "fcrscan: cannot resume into %s: %s (remove the checkpoint to start over)\n", path,
+                strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    const char *why = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (st.st_nlink != 1)
+        why = "it has other hard links";
+    else if ((uint64_t)st.st_size < len)
+        why = "it is shorter than the checkpoint says: not the output of that run";
+    else if (ftruncate(fd, (off_t)len) != 0 || lseek(fd, 0, SEEK_END) < 0)
+        why = strerror(errno);
+    if (why != NULL) {
+        fprintf(stderr, "fcrscan: cannot resume into %s: %s\n", path, why);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -809,6 +1055,7 @@ int main(int argc, char **argv)
     struct scan_config *cfg = calloc(1, sizeof(*cfg));
     struct run run = { .o = &o };
     int status = EXIT_RUNTIME;
+    int out_fd = -1; /* the output reopened by --resume */
     struct stats_summary *sum = NULL;
     struct stats_summary_file *sum_file = NULL;
     if (cfg == NULL) {
@@ -822,6 +1069,13 @@ int main(int argc, char **argv)
     status = load_targets(&o, argc, argv, first, &run.targets);
     if (status != 0)
         goto out;
+    bool resuming = false;
+    if (o.resume != NULL && !o.dry_run) {
+        status = resume_read(&o, &run, &resuming);
+        if (status != 0)
+            goto out;
+        run.resuming = resuming;
+    }
     status = EXIT_RUNTIME;
     if (!o.have_seed) {
         if (getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed)) {
@@ -877,7 +1131,10 @@ int main(int argc, char **argv)
     } else {
         run.fmt = STATS_FORMAT_JSONL;
     }
-    if (o.summary != NULL && stats_summary_check_path(o.summary, o.force, err, sizeof(err)) != 0) {
+    /* A resumed run replaces the summary its previous part wrote. */
+    bool summary_force = o.force || resuming;
+    if (o.summary != NULL &&
+        stats_summary_check_path(o.summary, summary_force, err, sizeof(err)) != 0) {
         status = usage_error(err, NULL);
         goto out;
     }
@@ -889,9 +1146,29 @@ int main(int argc, char **argv)
         fprintf(stderr, "fcrscan: %s\n", err);
         goto out;
     }
+    if (o.resume != NULL) {
+        bool all_done;
+        status = resume_setup(&o, &run, resuming, o.window, zstd, &all_done);
+        if (status != 0)
+            goto out;
+        status = EXIT_RUNTIME;
+        if (all_done) {
+            fprintf(stderr, "fcrscan: every target already has its row (checkpoint %s)\n",
+                    o.resume);
+            status = 0;
+            goto out;
+        }
+    }
     unsigned sink_flags = (o.force ? STATS_SINK_FORCE : 0) | (zstd ? STATS_SINK_ZSTD : 0);
     unsigned warnings = 0;
-    if (o.output != NULL && strcmp(o.output, "-") != 0)
+    if (resuming) {
+        out_fd = resume_output(o.output, run.prev.output_bytes);
+        if (out_fd < 0)
+            goto out;
+        run.out_base = run.prev.output_bytes;
+        rc = stats_sink_new_fd(&run.sink, out_fd, o.output, zstd ? STATS_SINK_ZSTD : 0, err,
+                               sizeof(err));
+    } else if (o.output != NULL && strcmp(o.output, "-") != 0)
         rc = stats_sink_new(&run.sink, o.output, sink_flags, &warnings, err, sizeof(err));
     else
         rc = stats_sink_new_fd(&run.sink, STDOUT_FILENO, "<stdout>", 0, err, sizeof(err));
@@ -903,9 +1180,17 @@ int main(int argc, char **argv)
     if (warnings & STATS_SINK_WARN_DIR_WORLD_WRITABLE)
         fprintf(stderr, "fcrscan: warning: the output directory is world-writable\n");
     const char *header = stats_writer_header(run.fmt);
-    if (header != NULL && stats_sink_write(run.sink, header, strlen(header)) != 0) {
+    if (header != NULL && run.out_base == 0 &&
+        stats_sink_write(run.sink, header, strlen(header)) != 0) {
         fprintf(stderr, "fcrscan: %s\n", stats_sink_error(run.sink));
         goto out;
+    }
+    /* The first checkpoint, before anything is sent: a crash from here on
+     * leaves one to resume from. */
+    if (o.resume != NULL && !resuming) {
+        static const uint64_t none[PKT_ENGINE_TXQ_MAX];
+        if (hook_checkpoint(&run, none, NULL, 0, o.tx_queues) != 0)
+            goto out;
     }
     run.show_progress = !o.quiet && isatty(STDERR_FILENO);
     stats_progress_init(&run.progress);
@@ -967,7 +1252,9 @@ int main(int argc, char **argv)
                                       .classify = hook_classify,
                                       .format = hook_format,
                                       .write = hook_write,
-                                      .tick = hook_tick };
+                                      .tick = hook_tick,
+                                      .checkpoint = o.resume != NULL ? hook_checkpoint : NULL };
+    cfg->checkpoint_ms = SCAN_CKPT_PERIOD_MS;
 
     struct scan_result *res = calloc(1, sizeof(*res));
     if (res == NULL) {
@@ -978,7 +1265,7 @@ int main(int argc, char **argv)
      * user may not create files in the summary's directory: the summary is
      * created now and written in place at the end (stats/summary.h). */
     if (o.summary != NULL && cfg->drop_user != NULL &&
-        stats_summary_file_open(o.summary, o.force, &sum_file, err, sizeof(err)) != 0) {
+        stats_summary_file_open(o.summary, summary_force, &sum_file, err, sizeof(err)) != 0) {
         fprintf(stderr, "fcrscan: %s\n", err);
         free(res);
         goto out;
@@ -1029,7 +1316,7 @@ int main(int argc, char **argv)
             };
             rc = sum_file != NULL
                      ? stats_summary_file_write(sum, &sr, sum_file, err, sizeof(err))
-                     : stats_summary_write(sum, &sr, o.summary, o.force, err, sizeof(err));
+                     : stats_summary_write(sum, &sr, o.summary, summary_force, err, sizeof(err));
             if (rc != 0) {
                 fprintf(stderr, "fcrscan: %s\n", err);
                 status = EXIT_RUNTIME;
@@ -1041,6 +1328,10 @@ out:
     stats_summary_file_close(sum_file);
     stats_summary_free(sum);
     stats_sink_free(run.sink);
+    if (out_fd >= 0)
+        close(out_fd);
+    scan_ckpt_fini(&run.ckpt);
+    scan_ckpt_fini(&run.prev);
     scan_classifier_free(run.classifier);
     scan_targets_free(run.targets);
     free(cfg);

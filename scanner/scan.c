@@ -57,6 +57,12 @@ struct tgt {
     _Atomic uint32_t outstanding; /* forward lookups still running (+1 guard) */
     _Atomic uint32_t queries;     /* PTR packets sent */
     _Atomic uint32_t nocase;      /* bit a: attempt a went out without 0x20 */
+    /* Resume bookkeeping: the target's position among its TX worker's
+     * admissions; live from admission until its row is in a line ring
+     * (an aborted target stays live: it has no row). */
+    _Atomic uint64_t pos;
+    _Atomic uint8_t txq;
+    _Atomic uint8_t live;
     struct pkt_addr ip;
     uint8_t rev_len;
     uint8_t rev[PKT_REV_V6_MAX];
@@ -153,10 +159,12 @@ struct worker {
      * rates) and a target taken from the hook but not admitted yet. */
     struct timerq timers[SCAN_RETRIES_MAX + 1]; /* one FIFO per attempt */
     struct txbatch *batch;
+    _Atomic uint64_t admitted; /* one more than the last admitted position */
     double tokens;
     double res_tokens[SCAN_RESOLVERS_MAX];
     bool has_stash;
     struct pkt_addr stash;
+    uint64_t stash_pos;
 };
 
 struct scan {
@@ -173,6 +181,7 @@ struct scan {
     struct scan_hindex index;
     struct scan_epoch epoch;
     struct recent *recent;
+    uint64_t *ck_pending; /* checkpoints: room for every target slot */
     struct worker w[W_MAX];
     unsigned nb_tx; /* TX workers: w[0 .. nb_tx-1] */
     unsigned nb_rx; /* RX workers: w[nb_tx .. nb_tx+nb_rx-1]; then TCP */
@@ -326,13 +335,14 @@ static unsigned attempt_timeout_ms(const struct scan_config *cfg, unsigned attem
 
 /* Hand one formatted record to the writer; waits while the ring is full
  * (back-pressure from a slow output), unless the run is failing. */
-static void emit_line(struct scan *s, struct worker *w, const char *line, size_t len)
+static bool emit_line(struct scan *s, struct worker *w, const char *line, size_t len)
 {
     while (!scan_lines_put(&w->lines, line, len)) {
         if (atomic_load(&s->fatal))
-            return;
+            return false;
         sched_yield();
     }
+    return true;
 }
 
 /* ---- slot lifetime --------------------------------------------------------- */
@@ -483,7 +493,9 @@ static void finalize(struct scan *s, struct worker *w, uint32_t ti)
             snprintf(msg, sizeof(msg), "internal: a record could not be formatted (%d)", len);
             set_fatal(s, msg);
         } else {
-            emit_line(s, w, w->line_buf, (size_t)len);
+            /* The row is in a line ring now: it is done for a checkpoint. */
+            if (emit_line(s, w, w->line_buf, (size_t)len))
+                atomic_store_explicit(&t->live, 0, memory_order_release);
             stats_counters_row(&w->c, &rec);
         }
         atomic_fetch_add(&s->done_rows, 1);
@@ -1105,9 +1117,11 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
         return true;
     }
     struct pkt_addr a;
+    uint64_t pos = atomic_load_explicit(&w->admitted, memory_order_relaxed);
     if (w->has_stash) {
         a = w->stash;
-    } else if (!cfg->hooks.next_target(cfg->hooks.ctx, w->q, &a)) {
+        pos = w->stash_pos;
+    } else if (!cfg->hooks.next_target(cfg->hooks.ctx, w->q, &a, &pos)) {
         return false;
     }
     uint8_t rev[PKT_REV_V6_MAX];
@@ -1121,6 +1135,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
         ident_make(s, PKT_DNS_TYPE_PTR, 0, rev, (size_t)len, &id);
         if (w->res_tokens[id.resolver] < 1) {
             w->stash = a;
+            w->stash_pos = pos;
             w->has_stash = true;
             *no_room = true;
             return true;
@@ -1129,6 +1144,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     uint32_t ti;
     if (!scan_idxq_pop(&s->tgt_free, &ti)) {
         w->stash = a;
+        w->stash_pos = pos;
         w->has_stash = true;
         *no_room = true;
         return true;
@@ -1157,6 +1173,11 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
         set_fatal(s, "internal: hash index full");
         return false;
     }
+    /* Published before the admission count that covers it (checkpoints). */
+    atomic_store_explicit(&t->pos, pos, memory_order_relaxed);
+    atomic_store_explicit(&t->txq, (uint8_t)w->q, memory_order_relaxed);
+    atomic_store_explicit(&t->live, 1, memory_order_release);
+    atomic_store_explicit(&w->admitted, pos + 1, memory_order_release);
     uint32_t st = scan_qs_pending_make(gen, 0, false);
     atomic_store(&t->state, st);
     tx_send(s, w, b, ti, st);
@@ -1864,6 +1885,38 @@ static void sum_counters(struct scan *s, struct stats_counters *out)
     stats_counters_sum(out, blocks, s->nb_w);
 }
 
+/*
+ * Checkpoint state: per TX worker the position bound (one more than the
+ * last admitted position), then every live target as q << 56 | position,
+ * sorted. The bound is read first; a target below it published live = 1
+ * before the bound, so the slot scan sees it (or a later occupant of the
+ * slot, whose predecessor's row is already in a line ring). Any thread;
+ * exact once the workers have stopped. Returns the number pending.
+ */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t ckpt_collect(struct scan *s, uint64_t next[PKT_ENGINE_TXQ_MAX], uint64_t *pending)
+{
+    for (unsigned q = 0; q < s->nb_tx; q++)
+        next[q] = atomic_load_explicit(&s->w[q].admitted, memory_order_acquire);
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->nb_tgts; i++) {
+        struct tgt *t = &s->tgts[i];
+        if (!atomic_load_explicit(&t->live, memory_order_acquire))
+            continue;
+        uint64_t q = atomic_load_explicit(&t->txq, memory_order_relaxed);
+        uint64_t pos = atomic_load_explicit(&t->pos, memory_order_relaxed);
+        if (q < s->nb_tx && pos < next[q])
+            pending[n++] = q << 56 | (pos & ((UINT64_C(1) << 56) - 1));
+    }
+    qsort(pending, n, sizeof(pending[0]), cmp_u64);
+    return n;
+}
+
 static bool writer_drain(struct scan *s, char *buf, size_t cap)
 {
     bool any = false;
@@ -1893,11 +1946,25 @@ static void *writer_main(void *arg)
         set_fatal(s, "out of memory (writer)");
         return NULL;
     }
-    uint64_t last_tick = 0;
+    uint64_t last_tick = 0, last_ckpt = mono_ns();
+    const struct scan_config *cfg = s->cfg;
     for (;;) {
         bool quit = atomic_load(&wa->quit);
-        bool any = writer_drain(s, buf, cap);
         uint64_t now = mono_ns();
+        /* A checkpoint: the resume points first, then every row below them
+         * out of the rings, then the hook makes the output durable. */
+        if (cfg->hooks.checkpoint != NULL && cfg->checkpoint_ms > 0 && !quit &&
+            now - last_ckpt >= (uint64_t)cfg->checkpoint_ms * 1000000ull) {
+            uint64_t next[PKT_ENGINE_TXQ_MAX];
+            size_t n = ckpt_collect(s, next, s->ck_pending);
+            (void)writer_drain(s, buf, cap);
+            if (!atomic_load(&s->fatal) &&
+                cfg->hooks.checkpoint(cfg->hooks.ctx, next, s->ck_pending, n, s->nb_tx) != 0)
+                set_fatal(s, "writing the checkpoint failed");
+            last_ckpt = now;
+        }
+        bool any = writer_drain(s, buf, cap);
+        now = mono_ns();
         if (now - last_tick >= 100000000ull || quit) {
             struct stats_counters sum;
             sum_counters(s, &sum);
@@ -1935,6 +2002,7 @@ static void scan_free(struct scan *s)
     free(s->tcpjobs);
     scan_hindex_fini(&s->index);
     free(s->recent);
+    free(s->ck_pending);
     for (unsigned i = 0; i < W_MAX; i++) {
         scan_limbo_fini(&s->w[i].limbo);
         scan_lines_fini(&s->w[i].lines);
@@ -1965,6 +2033,9 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     s->recent = calloc(RECENT_SLOTS, sizeof(s->recent[0]));
     s->txreqs = calloc(nb_q, sizeof(s->txreqs[0]));
     s->tcpjobs = calloc(1024, sizeof(s->tcpjobs[0]));
+    if (cfg->hooks.checkpoint != NULL &&
+        (s->ck_pending = calloc(s->nb_tgts, sizeof(s->ck_pending[0]))) == NULL)
+        goto nomem;
     if (s->tgts == NULL || s->fwds == NULL || s->recent == NULL || s->txreqs == NULL ||
         s->tcpjobs == NULL)
         goto nomem;
@@ -2081,6 +2152,13 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
     if (have_wr)
         pthread_join(th_wr, NULL);
 
+    /* The last checkpoint, with every worker stopped and every row written. */
+    if (cfg->hooks.checkpoint != NULL && !atomic_load(&s->fatal)) {
+        uint64_t next[PKT_ENGINE_TXQ_MAX];
+        size_t n = ckpt_collect(s, next, s->ck_pending);
+        if (cfg->hooks.checkpoint(cfg->hooks.ctx, next, s->ck_pending, n, s->nb_tx) != 0)
+            set_fatal(s, "writing the checkpoint failed");
+    }
     sum_counters(s, &res->totals);
     if (cfg->engine->rx_drops != NULL && s->engine != NULL) {
         uint64_t fd[8] = { 0 };

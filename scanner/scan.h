@@ -56,8 +56,10 @@ struct scan_hooks {
     void *ctx;
     /* Next target for TX worker q (0..engine_cfg.nb_txq-1) in scan order;
      * false when q has no more. The workers' sequences must be disjoint and
-     * together the whole target set. Threading: TX worker q, for its q. */
-    bool (*next_target)(void *ctx, unsigned q, struct pkt_addr *out);
+     * together the whole target set. *pos (preset to one more than the
+     * last one's) may be set to the target's position in q's sequence,
+     * ascending; checkpoints report positions. Threading: TX worker q. */
+    bool (*next_target)(void *ctx, unsigned q, struct pkt_addr *out, uint64_t *pos);
     /* Flags (STATS_FLAG_*) for one PTR name of target t; *unusable when the
      * name must not be queried. Threading: RX and TCP threads. */
     uint32_t (*classify)(void *ctx, const uint8_t *wire, size_t len, const struct pkt_addr *t,
@@ -71,6 +73,15 @@ struct scan_hooks {
     /* Called by the writer about every 100 ms with the monotonic time (for
      * frame closing and progress). Threading: writer thread only. */
     void (*tick)(void *ctx, uint64_t now_ns, const struct stats_counters *sum);
+    /* May be NULL. Every checkpoint_ms and once at the end: for each TX
+     * worker q < nb, every target next_target gave it at a position below
+     * next[q] has its row written through write, except pending[0..nb_pending)
+     * (q << 56 | position, ascending: still running or cut short). The hook
+     * makes the output durable and records the point. Returns 0, or nonzero
+     * to fail the run. Threading: writer thread; the last call from
+     * scan_run's thread after the workers stopped. */
+    int (*checkpoint)(void *ctx, const uint64_t *next, const uint64_t *pending, size_t nb_pending,
+                      unsigned nb);
 };
 
 /* Effective settings; written before scan_run, const during it. */
@@ -95,7 +106,8 @@ struct scan_config {
     /* Raw engines: the user to become once the engine is open (privs.h);
      * NULL keeps the process as it is (socket engine). */
     const char *drop_user;
-    size_t line_max; /* largest formatted record, octets */
+    size_t line_max;        /* largest formatted record, octets */
+    unsigned checkpoint_ms; /* period of hooks.checkpoint (0: only at the end) */
     struct scan_hooks hooks;
     /* Set asynchronously (signal handler) to stop: 1 = stop sending and
      * drain, 2 = stop now. May be NULL. */

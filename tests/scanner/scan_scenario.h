@@ -399,16 +399,35 @@ struct collect {
     uint8_t verdict[NB_TARGETS];
     uint8_t nb_names[NB_TARGETS];
     unsigned bad_lines;
+    /* The last checkpoint: bounds per TX worker and the pending targets. */
+    unsigned checkpoints;
+    uint64_t ck_next[4];
+    uint64_t ck_pending[NB_TARGETS];
+    size_t ck_nb_pending;
 };
 
-/* One shared counter: safe for any number of TX workers (q unused). */
-static bool next_target(void *ctx, unsigned q, struct pkt_addr *out)
+static int checkpoint(void *ctx, const uint64_t *next, const uint64_t *pending, size_t nb_pending,
+                      unsigned nb)
+{
+    struct collect *c = ctx;
+    c->checkpoints++;
+    for (unsigned q = 0; q < nb && q < 4; q++)
+        c->ck_next[q] = next[q];
+    c->ck_nb_pending = nb_pending < NB_TARGETS ? nb_pending : NB_TARGETS;
+    memcpy(c->ck_pending, pending, c->ck_nb_pending * sizeof(pending[0]));
+    return 0;
+}
+
+/* One shared counter: safe for any number of TX workers (q unused); a
+ * target's position is its index (ascending for each worker). */
+static bool next_target(void *ctx, unsigned q, struct pkt_addr *out, uint64_t *pos)
 {
     (void)q;
     struct collect *c = ctx;
     unsigned i = atomic_fetch_add(&c->next, 1);
     if (i >= NB_TARGETS)
         return false;
+    *pos = i;
     memset(out, 0, sizeof(*out));
     out->family = PKT_ADDR_V4;
     out->bytes[0] = 10;
@@ -477,7 +496,9 @@ static void config(struct scan_config *cfg, struct collect *c, uint16_t port, un
                                       .next_target = next_target,
                                       .classify = classify,
                                       .format = format,
-                                      .write = write_lines };
+                                      .write = write_lines,
+                                      .checkpoint = checkpoint };
+    cfg->checkpoint_ms = 100;
 }
 
 /* Targets without exactly one row with the rule's verdict (logged to stderr). */

@@ -49,6 +49,13 @@ static void misbehaving_scenario(unsigned nb_txq, unsigned nb_rxq)
         if (expected_verdict[r] == STATS_VERDICT_PASS)
             pass += rule_count(r);
     cr_assert_eq(res->totals.verdicts[STATS_VERDICT_PASS], pass);
+    /* Complete: the last checkpoint has nothing pending and the bounds
+     * cover every target (positions are target indices, shared). */
+    cr_assert_eq(c->ck_nb_pending, 0);
+    uint64_t top = 0;
+    for (unsigned q = 0; q < nb_txq; q++)
+        top = c->ck_next[q] > top ? c->ck_next[q] : top;
+    cr_assert_eq(top, NB_TARGETS);
     free(resp);
     free(c);
     free(cfg);
@@ -96,6 +103,19 @@ Test(scan, max_runtime_stops_and_reports_interrupted, .timeout = 60)
     cr_assert_gt(res->targets_done, 0);
     /* No target has two rows, and each written row is correct. */
     cr_assert_eq(scenario_wrong_rows(c, false), 0);
+    /* The last checkpoint: below the bound, exactly the targets without a
+     * row are pending (cut short by the stop); none at or above it has one. */
+    cr_assert_gt(c->checkpoints, 1, "periodic checkpoints and the last one");
+    size_t k = 0;
+    for (unsigned i = 0; i < NB_TARGETS; i++) {
+        bool pending = k < c->ck_nb_pending && c->ck_pending[k] == i;
+        k += pending;
+        if (i >= c->ck_next[0])
+            cr_assert_eq(c->rows[i], 0, "target %u above the bound has a row", i);
+        else
+            cr_assert_eq(c->rows[i], pending ? 0u : 1u, "target %u (pending %d)", i, pending);
+    }
+    cr_assert_eq(k, c->ck_nb_pending, "pending list sorted, all below the bound");
     free(resp);
     free(c);
     free(cfg);
