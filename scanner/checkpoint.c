@@ -64,6 +64,7 @@ static bool render(const struct scan_ckpt *c, struct text *t)
     put(t, "config %016" PRIx64 "\n", c->config);
     put(t, "seed %" PRIu64 "\n", c->seed);
     put(t, "shard %" PRIu64 "/%" PRIu64 "\n", c->shard_i, c->shard_n);
+    put(t, "serial %" PRIu64 "\n", c->serial);
     put(t, "output_bytes %" PRIu64 "\n", c->output_bytes);
     put(t, "queues %u\n", c->nb_txq);
     for (unsigned q = 0; q < c->nb_txq && q < SCAN_CKPT_QUEUES_MAX; q++)
@@ -205,6 +206,8 @@ static int parse(char *text, size_t len, struct scan_ckpt *c, const char *path, 
             seen |= 4;
         } else if (sscanf(line, "output_bytes %" SCNu64, &c->output_bytes) == 1) {
             seen |= 8;
+        } else if (sscanf(line, "serial %" SCNu64, &c->serial) == 1 && !(seen & 64)) {
+            seen |= 64;
         } else if (sscanf(line, "queues %u", &c->nb_txq) == 1) {
             seen |= 16;
         } else if (sscanf(line, "next %u %" SCNu64 " %" SCNu64, &q, &a, &b) == 3) {
@@ -239,7 +242,7 @@ static int parse(char *text, size_t len, struct scan_ckpt *c, const char *path, 
             return damaged(err, err_cap, path, "unknown line");
         }
     }
-    if (seen != 63 || c->nb_txq == 0 || c->nb_txq > SCAN_CKPT_QUEUES_MAX || nb_next != c->nb_txq ||
+    if (seen != 127 || c->nb_txq == 0 || c->nb_txq > SCAN_CKPT_QUEUES_MAX || nb_next != c->nb_txq ||
         c->shard_n == 0 || c->shard_i >= c->shard_n)
         return damaged(err, err_cap, path, "missing or inconsistent fields");
     for (size_t i = 0; i < c->nb_pending; i++) {
@@ -280,7 +283,8 @@ int scan_ckpt_format(const struct scan_ckpt *c, char **out, size_t *len)
     return 0;
 }
 
-int scan_ckpt_read(const char *path, struct scan_ckpt *c, char *err, size_t err_cap)
+/* One file: 0, -ENOENT (absent, or an empty slot file), or the error. */
+static int read_one(const char *path, struct scan_ckpt *c, char *err, size_t err_cap)
 {
     memset(c, 0, sizeof(*c));
     char *text = NULL;
@@ -288,11 +292,90 @@ int scan_ckpt_read(const char *path, struct scan_ckpt *c, char *err, size_t err_
     int rc = slurp(path, &text, &len, err, err_cap);
     if (rc != 0)
         return rc;
-    rc = parse(text, len, c, path, err, err_cap);
+    rc = len == 0 ? -ENOENT : parse(text, len, c, path, err, err_cap);
     free(text);
     if (rc != 0)
         scan_ckpt_fini(c);
     return rc;
+}
+
+int scan_ckpt_read(const char *path, struct scan_ckpt *c, char *err, size_t err_cap)
+{
+    char alt[4096];
+    if ((size_t)snprintf(alt, sizeof(alt), "%s.alt", path) >= sizeof(alt))
+        return fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
+    struct scan_ckpt a;
+    char err_a[512] = "";
+    int rc = read_one(path, c, err, err_cap);
+    int rc_a = read_one(alt, &a, err_a, sizeof(err_a));
+    if (rc_a == 0 && (rc != 0 || a.serial > c->serial)) {
+        /* The slot written last (raw engines alternate two files); a
+         * damaged other slot is what a crash during its write leaves. */
+        if (rc == 0)
+            scan_ckpt_fini(c);
+        *c = a;
+        return 0;
+    }
+    if (rc_a == 0)
+        scan_ckpt_fini(&a);
+    if (rc == -ENOENT && rc_a != -ENOENT)
+        return fail(err, err_cap, rc_a, "%s", err_a);
+    return rc;
+}
+
+int scan_ckpt_slots_open(const char *path, bool fresh, int fds[2], char *err, size_t err_cap)
+{
+    char alt[4096];
+    if ((size_t)snprintf(alt, sizeof(alt), "%s.alt", path) >= sizeof(alt))
+        return fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
+    const char *names[2] = { path, alt };
+    for (unsigned i = 0; i < 2; i++) {
+        fds[i] =
+            open(names[i], O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0600);
+        if (fds[i] < 0) {
+            int rc = -errno;
+            if (i == 1)
+                close(fds[0]);
+            fds[0] = fds[1] = -1;
+            return fail(err, err_cap, rc, "checkpoint %s: %s", names[i], strerror(-rc));
+        }
+    }
+    return 0;
+}
+
+int scan_ckpt_write_slot(int fd, const char *name, const struct scan_ckpt *c, char *err,
+                         size_t err_cap)
+{
+    struct text text;
+    if (!render(c, &text)) {
+        free(text.buf);
+        return fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", name);
+    }
+    int rc = 0;
+    size_t at = 0;
+    if (ftruncate(fd, 0) != 0)
+        rc = -errno;
+    while (rc == 0 && at < text.len) {
+        ssize_t w = pwrite(fd, text.buf + at, text.len - at, (off_t)at);
+        if (w < 0 && errno != EINTR)
+            rc = -errno;
+        else if (w > 0)
+            at += (size_t)w;
+    }
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    free(text.buf);
+    if (rc != 0)
+        return fail(err, err_cap, rc, "checkpoint %s: %s", name, strerror(-rc));
+    return 0;
+}
+
+int scan_ckpt_remove_alt(const char *path)
+{
+    char alt[4096];
+    if ((size_t)snprintf(alt, sizeof(alt), "%s.alt", path) >= sizeof(alt))
+        return -ENAMETOOLONG;
+    return unlink(alt) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
 void scan_ckpt_fini(struct scan_ckpt *c)

@@ -18,8 +18,12 @@
  * "sum" with XXH64 of everything before it, so a truncated or damaged file
  * is refused rather than trusted. Written to FILE.tmp, fsynced, renamed over
  * FILE and the directory fsynced: a crash at any point leaves the old
- * checkpoint or the new one, whole. The query key is never written (only
- * the seed, which fixes the order).
+ * checkpoint or the new one, whole. A raw engine's process cannot create
+ * files after its privilege drop, so it opens FILE and FILE.alt before and
+ * writes them in turn in place (truncate, write, fsync): a crash damages at
+ * most the one being written, and the reader takes the valid one with the
+ * higher serial. The query key is never written (only the seed, which
+ * fixes the order).
  *
  * Threading: plain functions on the caller's data.
  * Memory: the pending list is allocated by scan_ckpt_read (scan_ckpt_fini).
@@ -27,6 +31,7 @@
 #ifndef FCRSCAN_SCANNER_CHECKPOINT_H
 #define FCRSCAN_SCANNER_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +47,7 @@ struct scan_ckpt {
     uint64_t seed;    /* the permutation seed (--seed or the random one) */
     uint64_t shard_i; /* --shard I/N (0/1 without) */
     uint64_t shard_n;
+    uint64_t serial;                     /* one more per checkpoint written */
     uint64_t output_bytes;               /* output length covering the done rows */
     unsigned nb_txq;                     /* TX workers, each with its own part */
     uint64_t size[SCAN_CKPT_QUEUES_MAX]; /* positions in each worker's part */
@@ -61,11 +67,30 @@ __attribute__((warn_unused_result)) int scan_ckpt_write(const char *path, const 
                                                         char *err, size_t err_cap);
 
 /*
- * Read path into *c (release with scan_ckpt_fini). Returns 0; -ENOENT when
- * there is no checkpoint (a fresh start); -EINVAL when the file is damaged,
- * truncated or not a checkpoint; another -errno when it cannot be read. A
- * message naming the file is in err for every failure but -ENOENT.
- * Threading: any thread.
+ * Open path and path.alt for scan_ckpt_write_slot (created 0600, never
+ * through a symlink; emptied when fresh). Returns 0 and fds, or -errno with
+ * a message. Threading: any thread.
+ */
+__attribute__((warn_unused_result)) int scan_ckpt_slots_open(const char *path, bool fresh,
+                                                             int fds[2], char *err, size_t err_cap);
+
+/* Write c into an open slot in place (truncate, write, fsync). name is for
+ * messages. Returns 0 or -errno with a message. Threading: any thread. */
+__attribute__((warn_unused_result)) int scan_ckpt_write_slot(int fd, const char *name,
+                                                             const struct scan_ckpt *c, char *err,
+                                                             size_t err_cap);
+
+/* Remove path.alt (a fresh start must not find an old run's slot). Returns
+ * 0 (also when there was none) or -errno. */
+int scan_ckpt_remove_alt(const char *path);
+
+/*
+ * Read the checkpoint at path (and path.alt: the valid one with the higher
+ * serial) into *c (release with scan_ckpt_fini). Returns 0; -ENOENT when
+ * there is no checkpoint (a fresh start; an empty file counts as none);
+ * -EINVAL when the file is damaged, truncated or not a checkpoint; another
+ * -errno when it cannot be read. A message naming the file is in err for
+ * every failure but -ENOENT. Threading: any thread.
  */
 __attribute__((warn_unused_result)) int scan_ckpt_read(const char *path, struct scan_ckpt *c,
                                                        char *err, size_t err_cap);

@@ -596,6 +596,9 @@ struct run {
     size_t pending_cap;
     size_t prev_at[PKT_ENGINE_TXQ_MAX];
     uint64_t out_base;
+    /* Raw engines: FILE and FILE.alt, opened before the privilege drop and
+     * written in turn (checkpoint.h); -1 with the other engines. */
+    int ck_fd[2];
     struct scan_classifier *classifier;
     struct stats_sink *sink;
     enum stats_format fmt;
@@ -696,8 +699,12 @@ static int hook_checkpoint(void *ctx, const uint64_t *next, const uint64_t *pend
     for (unsigned q = 0; q < nb && q < SCAN_CKPT_QUEUES_MAX; q++)
         c->next[q] = r->resuming && p->next[q] > next[q] ? p->next[q] : next[q];
     c->output_bytes = r->out_base + stats_sink_bytes_out(r->sink);
+    c->serial++;
     char err[512];
-    rc = scan_ckpt_write(r->o->resume, c, err, sizeof(err));
+    if (r->ck_fd[0] >= 0)
+        rc = scan_ckpt_write_slot(r->ck_fd[c->serial & 1], r->o->resume, c, err, sizeof(err));
+    else
+        rc = scan_ckpt_write(r->o->resume, c, err, sizeof(err));
     if (rc != 0)
         fprintf(stderr, "fcrscan: %s\n", err);
     return rc;
@@ -978,6 +985,7 @@ static int resume_setup(struct options *o, struct run *r, bool resuming, size_t 
         }
         c->size[q] = (uint64_t)size;
     }
+    c->serial = resuming ? p->serial : 0;
     r->pending_cap = window + (resuming ? p->nb_pending : 0);
     c->pending = malloc(r->pending_cap * sizeof(c->pending[0]));
     if (c->pending == NULL) {
@@ -1053,7 +1061,7 @@ int main(int argc, char **argv)
         return rc;
 
     struct scan_config *cfg = calloc(1, sizeof(*cfg));
-    struct run run = { .o = &o };
+    struct run run = { .o = &o, .ck_fd = { -1, -1 } };
     int status = EXIT_RUNTIME;
     int out_fd = -1; /* the output reopened by --resume */
     struct stats_summary *sum = NULL;
@@ -1183,6 +1191,18 @@ int main(int argc, char **argv)
     if (header != NULL && run.out_base == 0 &&
         stats_sink_write(run.sink, header, strlen(header)) != 0) {
         fprintf(stderr, "fcrscan: %s\n", stats_sink_error(run.sink));
+        goto out;
+    }
+    /* A raw engine drops its privileges before the first periodic
+     * checkpoint and may then not create files: both slots now. A fresh
+     * start elsewhere removes an old run's FILE.alt. */
+    if (o.resume != NULL && strcmp(o.engine, "socket") != 0) {
+        if (scan_ckpt_slots_open(o.resume, !resuming, run.ck_fd, err, sizeof(err)) != 0) {
+            fprintf(stderr, "fcrscan: %s\n", err);
+            goto out;
+        }
+    } else if (o.resume != NULL && !resuming && scan_ckpt_remove_alt(o.resume) != 0) {
+        fprintf(stderr, "fcrscan: cannot remove the old %s.alt: %s\n", o.resume, strerror(errno));
         goto out;
     }
     /* The first checkpoint, before anything is sent: a crash from here on
@@ -1332,6 +1352,9 @@ out:
         close(out_fd);
     scan_ckpt_fini(&run.ckpt);
     scan_ckpt_fini(&run.prev);
+    for (unsigned i = 0; i < 2; i++)
+        if (run.ck_fd[i] >= 0)
+            close(run.ck_fd[i]);
     scan_classifier_free(run.classifier);
     scan_targets_free(run.targets);
     free(cfg);

@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int same(const struct scan_ckpt *a, const struct scan_ckpt *b)
 {
     if (a->config != b->config || a->seed != b->seed || a->shard_i != b->shard_i ||
-        a->shard_n != b->shard_n || a->output_bytes != b->output_bytes || a->nb_txq != b->nb_txq ||
-        a->nb_pending != b->nb_pending)
+        a->shard_n != b->shard_n || a->serial != b->serial || a->output_bytes != b->output_bytes ||
+        a->nb_txq != b->nb_txq || a->nb_pending != b->nb_pending)
         return 0;
     for (unsigned q = 0; q < a->nb_txq; q++)
         if (a->next[q] != b->next[q] || a->size[q] != b->size[q])

@@ -69,8 +69,8 @@ def xxh64(data, seed=0):
 
 def ckpt(queues, pending, out_bytes=4096, seed=7, shard="0/1", version=2, extra=""):
     body = "fcrscan-checkpoint %d\n" % version
-    body += "config 0123456789abcdef\nseed %d\nshard %s\noutput_bytes %d\nqueues %d\n" % (
-        seed, shard, out_bytes, len(queues))
+    body += ("config 0123456789abcdef\nseed %d\nshard %s\nserial 3\noutput_bytes %d\n"
+             "queues %d\n") % (seed, shard, out_bytes, len(queues))
     for q, (nxt, size) in enumerate(queues):
         body += "next %d %d %d\n" % (q, nxt, size)
     body += "pending %d" % len(pending) + "".join(" %x" % p for p in pending) + "\n" + extra

@@ -164,7 +164,9 @@ Test(checkpoint, truncated_or_edited_files_are_refused)
      * protocol, a full disk). */
     for (size_t cut = 0; cut < len; cut++) {
         spit(copy, cut);
-        cr_assert_eq(reread(err, sizeof(err)), -EINVAL, "prefix of %zu octets accepted", cut);
+        /* An empty file is an unused slot: no checkpoint, a fresh start. */
+        cr_assert_eq(reread(err, sizeof(err)), cut == 0 ? -ENOENT : -EINVAL,
+                     "prefix of %zu octets accepted", cut);
     }
     /* Every single changed octet is refused. */
     for (size_t i = 0; i < len; i++) {
@@ -198,11 +200,12 @@ Test(checkpoint, the_fuzz_corpus_generator_writes_valid_files)
                                "config 0123456789abcdef\n"
                                "seed 7\n"
                                "shard 0/1\n"
+                               "serial 3\n"
                                "output_bytes 4096\n"
                                "queues 1\n"
                                "next 0 700 1088\n"
                                "pending 3 3 1f4 2bb\n"
-                               "sum b26c1a7170767167\n";
+                               "sum 8eb5a915075a4cca\n";
     struct scan_ckpt c;
     char err[256] = "";
     cr_assert_eq(scan_ckpt_parse(text, sizeof(text) - 1, &c, "seed", err, sizeof(err)), 0, "%s",
@@ -211,4 +214,46 @@ Test(checkpoint, the_fuzz_corpus_generator_writes_valid_files)
     cr_assert_eq(c.pending[2], 699);
     cr_assert_eq(c.next[0], 700);
     scan_ckpt_fini(&c);
+}
+
+/* Raw engines: FILE and FILE.alt written in turn, in place. The reader
+ * takes the valid one with the higher serial; a slot damaged by a crash
+ * during its write leaves the other; an empty slot counts as none. */
+Test(checkpoint, two_slots_the_newest_valid_one_wins)
+{
+    int fds[2];
+    char err[256] = "";
+    cr_assert_eq(scan_ckpt_slots_open(path, true, fds, err, sizeof(err)), 0, "%s", err);
+    struct scan_ckpt r;
+    cr_assert_eq(scan_ckpt_read(path, &r, err, sizeof(err)), -ENOENT, "two empty slots: none");
+    struct scan_ckpt c = sample();
+    c.serial = 1;
+    c.output_bytes = 100;
+    cr_assert_eq(scan_ckpt_write_slot(fds[1], path, &c, err, sizeof(err)), 0, "%s", err);
+    c.serial = 2;
+    c.output_bytes = 200;
+    cr_assert_eq(scan_ckpt_write_slot(fds[0], path, &c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(scan_ckpt_read(path, &r, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(r.serial, 2);
+    cr_assert_eq(r.output_bytes, 200);
+    scan_ckpt_fini(&r);
+    /* A crash while serial 3 was written into slot 1: half a file. */
+    c.serial = 3;
+    cr_assert_eq(scan_ckpt_write_slot(fds[1], path, &c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ftruncate(fds[1], 40), 0);
+    cr_assert_eq(scan_ckpt_read(path, &r, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(r.serial, 2, "the whole older slot");
+    scan_ckpt_fini(&r);
+    /* Both damaged: refused. */
+    cr_assert_eq(ftruncate(fds[0], 40), 0);
+    cr_assert_eq(scan_ckpt_read(path, &r, err, sizeof(err)), -EINVAL);
+    close(fds[0]);
+    close(fds[1]);
+    /* A fresh start elsewhere removes the old slot. */
+    cr_assert_eq(scan_ckpt_remove_alt(path), 0);
+    char alt[160];
+    snprintf(alt, sizeof(alt), "%s.alt", path);
+    struct stat st;
+    cr_assert_neq(stat(alt, &st), 0);
+    cr_assert_eq(scan_ckpt_remove_alt(path), 0, "none is fine");
 }
