@@ -874,6 +874,7 @@ static int summary_config(struct stats_summary *sum, const struct options *o,
     rc |= stats_summary_config_list(sum, "blocklists", o->blocklists, o->nb_blocklists);
     rc |= stats_summary_config_u64(sum, "window", o->window);
     rc |= stats_summary_config_u64(sum, "sockets", o->sockets);
+    rc |= stats_summary_config_str(sum, "resume", o->resume != NULL ? o->resume : "");
     rc |= stats_summary_config_u64(sum, "tx_queues", o->tx_queues);
     rc |= stats_summary_config_u64(sum, "rx_queues", o->rx_queues);
     if (strcmp(o->engine, "socket") != 0) {
@@ -1016,6 +1017,10 @@ static int resume_setup(struct options *o, struct run *r, bool resuming, size_t 
         }
     }
     *all_done = scan_ckpt_complete(p) != 0;
+    /* Progress counts what this part has to do. */
+    r->total = p->nb_pending;
+    for (unsigned q = 0; q < c->nb_txq; q++)
+        r->total += p->size[q] - p->next[q];
     return 0;
 }
 
