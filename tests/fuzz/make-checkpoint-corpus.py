@@ -2,7 +2,9 @@
 """Write the seed corpus of fuzz_checkpoint: valid checkpoint files of
 scanner/checkpoint.h (one and four TX workers, with and without pending
 positions, complete) and damaged ones (cut short, a changed octet, a bad
-sum, pending out of range or unsorted, unknown lines, an old version).
+sum, pending out of range or unsorted, unknown lines, an old version), and
+"sealed-" seeds: an odd first octet and a body whose sum line the fuzz
+target appends, so mutations reach the field parser.
 
 XXH64 (seed 0) is implemented here so the generator needs only the standard
 library. Deterministic. Files found by the fuzzer (fuzz-*) are kept.
@@ -107,6 +109,16 @@ def main():
     for name, data in list(good.items()) + list(bad.items()):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
+    # Sealed seeds (fuzz_checkpoint.c): an odd first octet, then a body
+    # without its sum line; the target appends the right one.
+    for name, data in good.items():
+        body = data[:data.rfind(b"sum ")]
+        with open(os.path.join(out, "sealed-" + name), "wb") as f:
+            f.write(b"!" + body)
+    for name in ("pending-beyond-next", "pending-unsorted", "unknown-line", "bad-shard"):
+        body = bad[name][:bad[name].rfind(b"sum ")]
+        with open(os.path.join(out, "sealed-" + name), "wb") as f:
+            f.write(b"!" + body)
 
 
 if __name__ == "__main__":
