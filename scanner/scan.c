@@ -53,10 +53,12 @@ _Static_assert(W_MAX <= SCAN_EPOCH_WORKERS, "an epoch slot per worker");
 #define OUTCOME_ABORT 0xFFu
 
 struct tgt {
-    _Atomic uint32_t state;       /* PTR query */
-    _Atomic uint32_t outstanding; /* forward lookups still running (+1 guard) */
-    _Atomic uint32_t queries;     /* PTR packets sent */
-    _Atomic uint32_t nocase;      /* bit a: attempt a went out without 0x20 */
+    _Atomic uint32_t state;                       /* PTR query */
+    _Atomic uint32_t outstanding;                 /* forward lookups still running (+1 guard) */
+    _Atomic uint32_t queries;                     /* PTR packets sent */
+    _Atomic uint32_t nocase;                      /* bit a: attempt a went out without 0x20 */
+    _Atomic uint8_t res_of[SCAN_RETRIES_MAX + 1]; /* resolver attempt a went to */
+    _Atomic uint8_t temp_reason;                  /* SERVFAIL/REFUSED seen on an earlier attempt */
     /* Resume bookkeeping: the target's position among its TX worker's
      * admissions; live from admission until its row is in a line ring
      * (an aborted target stays live: it has no row). */
@@ -86,6 +88,8 @@ struct fwd {
     _Atomic uint64_t waiters; /* stack of (target * 32 + name) + 1, or WAIT_CLOSED */
     _Atomic uint32_t queries;
     _Atomic uint32_t nocase; /* bit a: attempt a (this phase) went out without 0x20 */
+    _Atomic uint8_t res_of[SCAN_RETRIES_MAX + 1]; /* resolver attempt a (this phase) went to */
+    _Atomic uint8_t temp_reason;                  /* SERVFAIL/REFUSED seen this phase */
     _Atomic uint8_t in_idle;
     uint8_t family; /* the targets' family: decides A or AAAA first */
     bool noquery;   /* holds an unusable / not evaluated name; not indexed */
@@ -201,6 +205,13 @@ struct scan {
     _Atomic uint32_t res_case_lower[SCAN_RESOLVERS_MAX];
     _Atomic uint64_t res_case_lower_since[SCAN_RESOLVERS_MAX]; /* first one, monotonic ns */
     _Atomic uint8_t res_no0x20[SCAN_RESOLVERS_MAX];
+    /* Circuit breaker per resolver: timeouts in a row with no answer
+     * between, how often it opened since the last answer, and until when
+     * (monotonic ns) new queries go to the other resolvers. */
+    _Atomic uint32_t res_streak[SCAN_RESOLVERS_MAX];
+    _Atomic uint32_t res_opens[SCAN_RESOLVERS_MAX];
+    _Atomic uint64_t res_open_until[SCAN_RESOLVERS_MAX];
+    _Atomic uint8_t res_warned[SCAN_RESOLVERS_MAX];
     _Atomic uint64_t active;      /* admitted targets without a record yet */
     _Atomic uint64_t ptr_pending; /* targets whose PTR lookup is running */
     _Atomic uint64_t started;
@@ -321,6 +332,59 @@ static bool use_0x20_for(struct scan *s, unsigned resolver)
 {
     return s->cfg->use_0x20 &&
            !atomic_load_explicit(&s->res_no0x20[resolver], memory_order_relaxed);
+}
+
+/* ---- circuit breaker (TESTING.md L05) -----------------------------------------
+ * A resolver that lets SCAN_BREAKER_STREAK queries in a row time out with no
+ * answer between is skipped for new queries (they go to the next resolver
+ * whose breaker is closed) for one second, doubling with each reopening up
+ * to 16 s; then queries flow again and the next streak reopens it. Any
+ * answer closes it. With every breaker open, the keyed choice stands: a
+ * lookup still gets its attempts (at most the retry cap) and ends as
+ * tempfail/timeout. The choice is stored per attempt, so a reply is checked
+ * against the resolver its attempt really went to. */
+#define SCAN_BREAKER_STREAK  32
+#define SCAN_BREAKER_OPEN_NS 1000000000ull
+
+static unsigned resolver_pick(struct scan *s, unsigned keyed, uint64_t now)
+{
+    unsigned n = s->cfg->nb_resolvers;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned r = (keyed + k) % n;
+        if (atomic_load_explicit(&s->res_open_until[r], memory_order_relaxed) <= now)
+            return r;
+    }
+    return keyed;
+}
+
+static void breaker_timeout(struct scan *s, struct worker *w, unsigned r)
+{
+    if (atomic_fetch_add(&s->res_streak[r], 1) + 1 < SCAN_BREAKER_STREAK ||
+        atomic_load(&s->res_open_until[r]) > w->now_ns || s->cfg->nb_resolvers < 2)
+        return;
+    atomic_store(&s->res_streak[r], 0);
+    unsigned opens = atomic_fetch_add(&s->res_opens[r], 1);
+    atomic_store(&s->res_open_until[r],
+                 w->now_ns + (SCAN_BREAKER_OPEN_NS << (opens < 4 ? opens : 4)));
+    cnt_add(&w->c.breaker_opens, 1);
+    if (atomic_exchange(&s->res_warned[r], 1) == 0) {
+        char txt[PKT_ADDR_TEXT_MAX];
+        pkt_addr_format(&s->cfg->resolvers[r].addr, txt, sizeof(txt));
+        fprintf(stderr,
+                "fcrscan: resolver %s stopped answering (%u timeouts in a row); new queries go "
+                "to the other resolvers until it answers again\n",
+                txt, SCAN_BREAKER_STREAK);
+    }
+}
+
+static void breaker_answer(struct scan *s, unsigned r)
+{
+    if (atomic_load_explicit(&s->res_streak[r], memory_order_relaxed) != 0)
+        atomic_store_explicit(&s->res_streak[r], 0, memory_order_relaxed);
+    if (atomic_load_explicit(&s->res_open_until[r], memory_order_relaxed) != 0) {
+        atomic_store(&s->res_open_until[r], 0);
+        atomic_store(&s->res_opens[r], 0);
+    }
 }
 
 static unsigned attempt_timeout_ms(const struct scan_config *cfg, unsigned attempt)
@@ -587,6 +651,7 @@ static bool fwd_alloc(struct scan *s, uint32_t *ref_out)
     atomic_store(&f->waiters, 0);
     atomic_store(&f->queries, 0);
     atomic_store(&f->nocase, 0);
+    atomic_store(&f->temp_reason, 0);
     atomic_store(&f->in_idle, 0);
     f->noquery = false;
     f->outcome = f->other_outcome = SCAN_OUTCOME_TEMP;
@@ -882,6 +947,7 @@ static void fwd_reply(struct scan *s, struct worker *w, uint32_t ref, uint32_t g
             /* NODATA in the target's family: ask the other family to tell
              * wrong-family from dangling (DESIGN.md). */
             atomic_store(&f->nocase, 0);
+            atomic_store(&f->temp_reason, 0);
             atomic_store(&f->state, scan_qs_pending_make(gen, 0, true));
             request_send(s, ref, gen);
             return;
@@ -989,6 +1055,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     uint8_t qlen;
     uint16_t qtype;
     _Atomic uint32_t *qcount, *nocase;
+    _Atomic uint8_t *res_of;
     if (ref & SCAN_REF_FWD) {
         struct fwd *f = fwd_of(s, ref);
         qname = f->name;
@@ -997,6 +1064,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
         qtype = v6 ? PKT_DNS_TYPE_AAAA : PKT_DNS_TYPE_A;
         qcount = &f->queries;
         nocase = &f->nocase;
+        res_of = f->res_of;
     } else {
         struct tgt *t = &s->tgts[ref];
         qname = t->rev;
@@ -1004,9 +1072,14 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
         qtype = PKT_DNS_TYPE_PTR;
         qcount = &t->queries;
         nocase = &t->nocase;
+        res_of = t->res_of;
     }
     struct ident id;
     ident_make(s, qtype, attempt, qname, qlen, &id);
+    /* Published before the packet leaves, like nocase: the reply is checked
+     * against it. */
+    id.resolver = resolver_pick(s, id.resolver, w->now_ns);
+    atomic_store_explicit(&res_of[attempt], (uint8_t)id.resolver, memory_order_release);
     const struct scan_resolver *res = &cfg->resolvers[id.resolver];
 
     if (b->n == TX_BATCH_MAX)
@@ -1054,6 +1127,11 @@ static void tx_expire(struct scan *s, struct worker *w, uint32_t ref, uint32_t s
     if (!atomic_compare_exchange_strong(st, &state, scan_qs_make(gen, SCAN_Q_DONE)))
         return; /* answered meanwhile */
     uint8_t outcome = abort_now ? OUTCOME_ABORT : SCAN_OUTCOME_TEMP;
+    /* A timeout after SERVFAIL/REFUSED from another resolver ends with that. */
+    uint8_t reason = atomic_load((ref & SCAN_REF_FWD) ? &fwd_of(s, ref)->temp_reason
+                                                      : &s->tgts[ref].temp_reason);
+    if (reason == 0)
+        reason = STATS_REASON_TIMEOUT;
     if (ref & SCAN_REF_FWD) {
         struct fwd *f = fwd_of(s, ref);
         unsigned attempt;
@@ -1062,16 +1140,16 @@ static void tx_expire(struct scan *s, struct worker *w, uint32_t ref, uint32_t s
         fp_store(&f->fp, FP_NONE);
         if (phase2) {
             f->other_outcome = outcome;
-            f->other_reason = STATS_REASON_TIMEOUT;
+            f->other_reason = reason;
         } else {
             f->outcome = outcome;
-            f->reason = STATS_REASON_TIMEOUT;
+            f->reason = reason;
         }
         fwd_complete(s, w, ref);
     } else {
         struct tgt *t = &s->tgts[ref];
         fp_store(&t->fp, FP_NONE);
-        ptr_done(s, w, ref, outcome, STATS_REASON_TIMEOUT, -1, NULL, NULL);
+        ptr_done(s, w, ref, outcome, reason, -1, NULL, NULL);
     }
 }
 
@@ -1090,6 +1168,11 @@ static void tx_timers(struct scan *s, struct worker *w, struct txbatch *b, bool 
             uint32_t cur = atomic_load(state_of(s, t.ref));
             if (cur != t.state)
                 continue; /* answered, advanced or recycled */
+            if (!abort_all && !stopping) {
+                _Atomic uint8_t *res_of =
+                    (t.ref & SCAN_REF_FWD) ? fwd_of(s, t.ref)->res_of : s->tgts[t.ref].res_of;
+                breaker_timeout(s, w, atomic_load_explicit(&res_of[a], memory_order_relaxed));
+            }
             if (abort_all || stopping) {
                 tx_expire(s, w, t.ref, t.state, true);
             } else if (a < cfg->retries) {
@@ -1133,7 +1216,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     if (cfg->resolver_rate > 0) {
         struct ident id;
         ident_make(s, PKT_DNS_TYPE_PTR, 0, rev, (size_t)len, &id);
-        if (w->res_tokens[id.resolver] < 1) {
+        if (w->res_tokens[resolver_pick(s, id.resolver, w->now_ns)] < 1) {
             w->stash = a;
             w->stash_pos = pos;
             w->has_stash = true;
@@ -1164,6 +1247,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     t->t_start_ns = w->now_ns;
     atomic_store(&t->queries, 0);
     atomic_store(&t->nocase, 0);
+    atomic_store(&t->temp_reason, 0);
     atomic_store(&t->outstanding, 0);
     t->hkey = tgt_hash(&a);
     atomic_fetch_add(&s->active, 1);
@@ -1344,23 +1428,34 @@ static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
  * winner was preempted (then, after a bounded wait, a duplicate is the
  * likely kind: both arrived together).
  */
-static void count_ended(struct worker *w, _Atomic uint32_t *stp, uint32_t st, const uint64_t *fpp,
-                        const struct pkt_dns_reply *r)
+static void count_ended(struct scan *s, struct worker *w, const _Atomic uint32_t *stp, uint32_t st,
+                        const uint64_t *fpp, const struct pkt_dns_reply *r, uint64_t key)
 {
     unsigned drop = STATS_DROP_LATE;
     if (scan_qs_q(st) == SCAN_Q_TCP) {
         drop = STATS_DROP_DUPLICATE; /* its UDP copy was truncated, and taken */
-    } else if (scan_qs_q(st) == SCAN_Q_DONE) {
+    } else if (scan_qs_q(st) == SCAN_Q_DONE || scan_qs_q(st) == SCAN_Q_IDLE) {
+        /* Ended (DONE), or its whole target or entry finished since (IDLE,
+         * same generation). The fingerprint stays this query's while the
+         * generation does; a new generation is a new occupant of the slot:
+         * what it holds is not ours, and this reply is late. */
+        uint32_t gen = scan_qs_gen(st);
         uint64_t fp = fp_load(fpp);
-        for (unsigned i = 0; fp == 0 && i < 1000; i++) {
-            if (atomic_load_explicit(stp, memory_order_acquire) != st)
-                break; /* recycled meanwhile: late */
+        bool same = scan_qs_gen(atomic_load_explicit(stp, memory_order_acquire)) == gen;
+        for (unsigned i = 0; same && fp == 0 && i < 1000; i++) {
             sched_yield();
             fp = fp_load(fpp);
+            same = scan_qs_gen(atomic_load_explicit(stp, memory_order_acquire)) == gen;
         }
-        if (fp == 0 && atomic_load_explicit(stp, memory_order_acquire) == st)
-            drop = STATS_DROP_DUPLICATE;
-        else if (fp != 0 && fp != FP_NONE)
+        if (!same) {
+            /* Recycled: what the slot's last lookup left in the table of
+             * recent answers decides, as for a reply found in no slot. */
+            drop_unmatched(s, w, key, r);
+            return;
+        }
+        if (fp == 0)
+            drop = STATS_DROP_DUPLICATE; /* the winner is still publishing: a copy */
+        else if (fp != FP_NONE)
             drop = fp == reply_fp(r) ? STATS_DROP_DUPLICATE : STATS_DROP_CONFLICT;
     }
     cnt_add(&w->c.dropped[drop], 1);
@@ -1373,7 +1468,7 @@ static void count_ended(struct worker *w, _Atomic uint32_t *stp, uint32_t st, co
  */
 static int validate(struct scan *s, struct worker *w, uint32_t st, const struct pkt_dns_reply *r,
                     int ri, uint16_t local_port, bool tcp, const uint8_t *qname, uint8_t qlen,
-                    uint32_t nocase)
+                    uint32_t nocase, const _Atomic uint8_t *res_of)
 {
     unsigned cur;
     bool phase2;
@@ -1385,7 +1480,7 @@ static int validate(struct scan *s, struct worker *w, uint32_t st, const struct 
         ident_make(s, r->qtype, (unsigned)a, qname, qlen, &id);
         if (id.id != r->id)
             continue;
-        if ((int)id.resolver != ri) {
+        if ((int)atomic_load_explicit(&res_of[a], memory_order_acquire) != ri) {
             drop = STATS_DROP_WRONG_SOURCE;
             continue;
         }
@@ -1466,8 +1561,9 @@ static void queue_tcp(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned
  * and the caller owns the query (state SCAN_Q_TCP). Returns false when it
  * did not match ref (so the caller may try another candidate).
  */
-static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct pkt_dns_reply *r,
-                   int ri, uint16_t local_port, bool tcp, uint32_t tcp_state, unsigned tcp_attempt)
+static bool handle(struct scan *s, struct worker *w, uint32_t ref, uint64_t key,
+                   const struct pkt_dns_reply *r, int ri, uint16_t local_port, bool tcp,
+                   uint32_t tcp_state, unsigned tcp_attempt)
 {
     const struct scan_config *cfg = s->cfg;
     _Atomic uint32_t *stp = state_of(s, ref);
@@ -1496,7 +1592,7 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
     } else {
         unsigned cur;
         if (!scan_qs_pending(st, &cur, &phase2)) {
-            count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
+            count_ended(s, w, stp, st, is_fwd ? &f->fp : &t->fp, r, key);
             return true;
         }
         /* The question type must be the one this phase asks. */
@@ -1507,10 +1603,12 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
         }
         uint32_t nocase =
             atomic_load_explicit(is_fwd ? &f->nocase : &t->nocase, memory_order_acquire);
-        int a = validate(s, w, st, r, ri, local_port, false, qname, qlen, nocase);
+        int a = validate(s, w, st, r, ri, local_port, false, qname, qlen, nocase,
+                         is_fwd ? f->res_of : t->res_of);
         if (a < 0)
             return true;
         attempt = (unsigned)a;
+        breaker_answer(s, (unsigned)ri);
     }
     uint32_t gen = scan_qs_gen(st);
 
@@ -1519,7 +1617,7 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
         if (cfg->no_tcp) {
             /* Without TCP a truncated answer can only end as a failure. */
             if (!atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
-                count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
+                count_ended(s, w, stp, st, is_fwd ? &f->fp : &t->fp, r, key);
                 return true;
             }
             fp_store(is_fwd ? &f->fp : &t->fp, FP_NONE);
@@ -1544,7 +1642,7 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
         if (atomic_compare_exchange_strong(stp, &st, tcp_st))
             queue_tcp(s, ref, tcp_st, attempt, ri, r, qname, qlen);
         else
-            count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
+            count_ended(s, w, stp, st, is_fwd ? &f->fp : &t->fp, r, key);
         return true;
     }
 
@@ -1556,10 +1654,13 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
         unsigned cur = 0;
         bool p2 = false;
         if (scan_qs_pending(st, &cur, &p2) && cur == attempt &&
-            atomic_compare_exchange_strong(stp, &st, next))
+            atomic_compare_exchange_strong(stp, &st, next)) {
+            /* Should the remaining attempts only time out (a silent
+             * resolver), this is the more telling reason to end with. */
+            atomic_store(is_fwd ? &f->temp_reason : &t->temp_reason, reason);
             request_send(s, ref, gen);
-        else if (!scan_qs_pending(st, &cur, &p2))
-            count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
+        } else if (!scan_qs_pending(st, &cur, &p2))
+            count_ended(s, w, stp, st, is_fwd ? &f->fp : &t->fp, r, key);
         return true;
     }
 
@@ -1569,7 +1670,7 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
             return true; /* forward table full: stays pending, a retry asks again */
         if (!atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
             ptr_set_release(s, w, &ps, ps.nb);
-            count_ended(w, stp, st, &t->fp, r);
+            count_ended(s, w, stp, st, &t->fp, r, key);
             return true;
         }
         fp_store(&t->fp, reply_fp(r));
@@ -1580,7 +1681,7 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, const struct 
     }
 
     if (!tcp && !atomic_compare_exchange_strong(stp, &st, scan_qs_make(gen, SCAN_Q_DONE))) {
-        count_ended(w, stp, st, is_fwd ? &f->fp : &t->fp, r);
+        count_ended(s, w, stp, st, is_fwd ? &f->fp : &t->fp, r, key);
         return true;
     }
     if (tcp)
@@ -1636,7 +1737,7 @@ static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
                 continue;
             struct tgt *t = &s->tgts[cand[i]];
             if (t->hkey == key && pkt_addr_equal(&t->ip, &a)) {
-                handle(s, w, cand[i], &r, ri, d->local_port, false, 0, 0);
+                handle(s, w, cand[i], key, &r, ri, d->local_port, false, 0, 0);
                 return;
             }
         }
@@ -1658,6 +1759,7 @@ static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
      * PTR answers arrived together): both wait for an answer, so running
      * entries are tried first and an ended one only counts the reply. */
     uint32_t ended = UINT32_MAX;
+    uint64_t ended_key = 0;
     for (unsigned k = 0; k < 2; k++) {
         uint8_t fam = r.qtype == PKT_DNS_TYPE_A ? fams[k] : fams[1 - k];
         key = fwd_hash(low, r.qname.len, fam);
@@ -1674,15 +1776,17 @@ static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
             unsigned a;
             bool p2;
             if (!scan_qs_pending(atomic_load_explicit(&f->state, memory_order_acquire), &a, &p2)) {
-                if (ended == UINT32_MAX)
+                if (ended == UINT32_MAX) {
                     ended = cand[i];
+                    ended_key = key;
+                }
                 continue;
             }
-            if (handle(s, w, cand[i], &r, ri, d->local_port, false, 0, 0))
+            if (handle(s, w, cand[i], key, &r, ri, d->local_port, false, 0, 0))
                 return;
         }
     }
-    if (ended != UINT32_MAX && handle(s, w, ended, &r, ri, d->local_port, false, 0, 0))
+    if (ended != UINT32_MAX && handle(s, w, ended, ended_key, &r, ri, d->local_port, false, 0, 0))
         return;
     drop_unmatched(s, w, first_key, &r);
 }
@@ -1838,7 +1942,7 @@ static void *tcp_main(void *arg)
                 cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
             } else if (!r->tc) {
                 /* The answer needed TCP: handle() sets the truncated flag. */
-                handle(s, w, j.ref, r, (int)j.resolver, 0, true, j.state, j.attempt);
+                handle(s, w, j.ref, 0, r, (int)j.resolver, 0, true, j.state, j.attempt);
                 ok = true;
             }
         }

@@ -305,6 +305,8 @@ void stats_summary_render(const struct stats_summary *s, const struct stats_summ
     stats_json_u64(j, c->tcp);
     stats_json_key(j, "send_errors");
     stats_json_u64(j, c->send_errors);
+    stats_json_key(j, "breaker_opens");
+    stats_json_u64(j, c->breaker_opens);
     stats_json_object_end(j);
 
     stats_json_key(j, "dropped");

@@ -221,3 +221,75 @@ Test(scan, offpath_flood_to_the_right_port_fails_with_0x20, .timeout = 180)
     free(c);
     free(res);
 }
+
+/* ---- L05: a resolver that never answers -------------------------------------- */
+
+struct silent {
+    int fd;
+    uint16_t port;
+    _Atomic unsigned got;
+    _Atomic int quit;
+    pthread_t th;
+};
+
+static void *silent_main(void *arg)
+{
+    struct silent *sl = arg;
+    uint8_t buf[512];
+    while (!atomic_load(&sl->quit)) {
+        struct pollfd p = { .fd = sl->fd, .events = POLLIN };
+        if (poll(&p, 1, 20) > 0 && recv(sl->fd, buf, sizeof(buf), 0) > 0)
+            atomic_fetch_add(&sl->got, 1);
+    }
+    return NULL;
+}
+
+/* Half the first attempts go to a resolver that swallows everything: its
+ * breaker opens after a streak of timeouts, later queries go to the live
+ * one, and every target still gets its one correct row. */
+Test(scan, silent_resolver_opens_its_breaker_and_rows_stay_correct, .timeout = 240)
+{
+    struct responder *resp = calloc(1, sizeof(*resp));
+    struct collect *c = calloc(1, sizeof(*c));
+    struct scan_config *cfg = calloc(1, sizeof(*cfg));
+    struct scan_result *res = calloc(1, sizeof(*res));
+    struct silent *sl = calloc(1, sizeof(*sl));
+    cr_assert(resp && c && cfg && res && sl);
+    cr_assert(responder_start(resp));
+    sl->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7F000003) };
+    socklen_t len = sizeof(sa);
+    cr_assert_eq(bind(sl->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(getsockname(sl->fd, (struct sockaddr *)&sa, &len), 0);
+    cr_assert_eq(pthread_create(&sl->th, NULL, silent_main, sl), 0);
+
+    config(cfg, c, resp->port, 256);
+    cfg->resolvers[1] = cfg->resolvers[0];
+    cfg->resolvers[1].addr.bytes[3] = 3;
+    cfg->resolvers[1].port = ntohs(sa.sin_port);
+    cfg->nb_resolvers = 2;
+    cfg->rate = 3000; /* about 1.5 s of admissions: the breaker has time to act */
+    int rc = scan_run(cfg, res);
+    atomic_store(&sl->quit, 1);
+    pthread_join(sl->th, NULL);
+    close(sl->fd);
+    responder_stop(resp);
+    cr_assert_eq(rc, 0, "scan_run: %s", res->error);
+    cr_assert_eq(res->end, SCAN_END_DONE);
+    unsigned wrong = scenario_wrong_rows(c, true);
+    cr_assert_eq(wrong, 0, "%u targets without exactly one correct row", wrong);
+    unsigned got = atomic_load(&sl->got);
+    uint64_t sent = res->totals.sent;
+    fprintf(stderr, "silent resolver: %u of %llu queries, breaker opened %llu times\n", got,
+            (unsigned long long)sent, (unsigned long long)res->totals.breaker_opens);
+    cr_assert_geq(res->totals.breaker_opens, 1);
+    /* Without the breaker about half of all first attempts, and the retries
+     * of those, go to it; with it, a small share. */
+    cr_assert_lt(got * 5, sent, "%u of %llu queries went to the silent resolver", got,
+                 (unsigned long long)sent);
+    free(resp);
+    free(c);
+    free(cfg);
+    free(res);
+    free(sl);
+}

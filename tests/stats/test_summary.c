@@ -87,7 +87,7 @@ static const char py_check[] =
     "assert d['flags']['generic-name'] == 3 and d['flags']['wildcard-reverse'] == 2\n"
     "assert sum(d['flags'].values()) == 5\n"
     "assert d['rcodes'] == {'NOERROR':5,'NXDOMAIN':2,'TIMEOUT':1}, d['rcodes']\n"
-    "assert d['queries'] == {'sent':30,'received':25,'retried':4,'tcp':1,'send_errors':0}\n"
+    "assert d['queries'] == {'sent':30,'received':25,'retried':4,'tcp':1,'send_errors':0,'breaker_opens':0}\n"
     "dr = ['short','not_response','opcode','question','counts','pointer','labeltype',\n"
     "      'name_len','overrun','rdlen','rdata','opt','cname_loop','too_many_rrs',\n"
     "      'frame-short','frame-ethertype','frame-ip_header','frame-len','frame-ip_fragments',\n"
