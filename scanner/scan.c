@@ -59,12 +59,6 @@ struct tgt {
     _Atomic uint32_t nocase;                      /* bit a: attempt a went out without 0x20 */
     _Atomic uint8_t res_of[SCAN_RETRIES_MAX + 1]; /* resolver attempt a went to */
     _Atomic uint8_t temp_reason;                  /* SERVFAIL/REFUSED seen on an earlier attempt */
-    /* Resume bookkeeping: the target's position among its TX worker's
-     * admissions; live from admission until its row is in a line ring
-     * (an aborted target stays live: it has no row). */
-    _Atomic uint64_t pos;
-    _Atomic uint8_t txq;
-    _Atomic uint8_t live;
     struct pkt_addr ip;
     uint8_t rev_len;
     uint8_t rev[PKT_REV_V6_MAX];
@@ -156,8 +150,9 @@ struct worker {
     uint64_t now_ns;
     int64_t wall_ms;
     struct scan *s;
-    unsigned id; /* index in scan.w and the epoch */
-    unsigned q;  /* engine queue (TX and RX workers) */
+    _Atomic int emitting; /* inside emit_enter .. row emitted and live cleared */
+    unsigned id;          /* index in scan.w and the epoch */
+    unsigned q;           /* engine queue (TX and RX workers) */
     /* TX workers only: retry timers, the batch being built, rate limiting
      * (token buckets, queries per second, this worker's share of the
      * rates) and a target taken from the hook but not admitted yet. */
@@ -186,6 +181,11 @@ struct scan {
     struct scan_epoch epoch;
     struct recent *recent;
     uint64_t *ck_pending; /* checkpoints: room for every target slot */
+    /* Resume bookkeeping per target slot, compact so that a checkpoint
+     * scans it fast: (TX worker << 56 | position) + 1 from admission until
+     * the row is in a line ring, else 0 (an aborted target keeps it: it has
+     * no row). */
+    _Atomic uint64_t *live;
     struct worker w[W_MAX];
     unsigned nb_tx; /* TX workers: w[0 .. nb_tx-1] */
     unsigned nb_rx; /* RX workers: w[nb_tx .. nb_tx+nb_rx-1]; then TCP */
@@ -217,6 +217,7 @@ struct scan {
     _Atomic uint64_t started;
     _Atomic uint64_t done_rows;
     _Atomic int stopping; /* 1 drain, 2 abort now */
+    _Atomic int ck_pause; /* a checkpoint takes stock: no row is emitted */
     _Atomic int all_done;
     _Atomic int fatal;
     char fatal_msg[256];
@@ -399,6 +400,22 @@ static unsigned attempt_timeout_ms(const struct scan_config *cfg, unsigned attem
 
 /* Hand one formatted record to the writer; waits while the ring is full
  * (back-pressure from a slow output), unless the run is failing. */
+/* Enter the step "row into a ring, target no longer live": not while a
+ * checkpoint takes stock (Dekker: both sides store, then load, seq_cst). */
+static void emit_enter(struct scan *s, struct worker *w)
+{
+    for (;;) {
+        atomic_store(&w->emitting, 1);
+        if (!atomic_load(&s->ck_pause))
+            return;
+        atomic_store(&w->emitting, 0);
+        while (atomic_load(&s->ck_pause) && !atomic_load(&s->fatal))
+            sched_yield();
+        if (atomic_load(&s->fatal))
+            return;
+    }
+}
+
 static bool emit_line(struct scan *s, struct worker *w, const char *line, size_t len)
 {
     while (!scan_lines_put(&w->lines, line, len)) {
@@ -557,9 +574,12 @@ static void finalize(struct scan *s, struct worker *w, uint32_t ti)
             snprintf(msg, sizeof(msg), "internal: a record could not be formatted (%d)", len);
             set_fatal(s, msg);
         } else {
-            /* The row is in a line ring now: it is done for a checkpoint. */
+            /* Row in a line ring and live cleared, as one step for a
+             * checkpoint (which pauses such steps while it takes stock). */
+            emit_enter(s, w);
             if (emit_line(s, w, w->line_buf, (size_t)len))
-                atomic_store_explicit(&t->live, 0, memory_order_release);
+                atomic_store_explicit(&s->live[ti], 0, memory_order_release);
+            atomic_store(&w->emitting, 0);
             stats_counters_row(&w->c, &rec);
         }
         atomic_fetch_add(&s->done_rows, 1);
@@ -1258,9 +1278,9 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
         return false;
     }
     /* Published before the admission count that covers it (checkpoints). */
-    atomic_store_explicit(&t->pos, pos, memory_order_relaxed);
-    atomic_store_explicit(&t->txq, (uint8_t)w->q, memory_order_relaxed);
-    atomic_store_explicit(&t->live, 1, memory_order_release);
+    atomic_store_explicit(&s->live[ti],
+                          ((uint64_t)w->q << 56 | (pos & ((UINT64_C(1) << 56) - 1))) + 1,
+                          memory_order_release);
     atomic_store_explicit(&w->admitted, pos + 1, memory_order_release);
     uint32_t st = scan_qs_pending_make(gen, 0, false);
     atomic_store(&t->state, st);
@@ -1994,8 +2014,9 @@ static void sum_counters(struct scan *s, struct stats_counters *out)
  * last admitted position), then every live target as q << 56 | position,
  * sorted. The bound is read first; a target below it published live = 1
  * before the bound, so the slot scan sees it (or a later occupant of the
- * slot, whose predecessor's row is already in a line ring). Any thread;
- * exact once the workers have stopped. Returns the number pending.
+ * slot, whose predecessor's row was emitted before). Run while no row is
+ * being emitted and the rings are empty (ckpt_take), so a target is live
+ * exactly when its row is not in the output. Returns the number pending.
  */
 static int cmp_u64(const void *a, const void *b)
 {
@@ -2009,15 +2030,37 @@ static size_t ckpt_collect(struct scan *s, uint64_t next[PKT_ENGINE_TXQ_MAX], ui
         next[q] = atomic_load_explicit(&s->w[q].admitted, memory_order_acquire);
     size_t n = 0;
     for (uint32_t i = 0; i < s->nb_tgts; i++) {
-        struct tgt *t = &s->tgts[i];
-        if (!atomic_load_explicit(&t->live, memory_order_acquire))
+        uint64_t v = atomic_load_explicit(&s->live[i], memory_order_acquire);
+        if (v == 0)
             continue;
-        uint64_t q = atomic_load_explicit(&t->txq, memory_order_relaxed);
-        uint64_t pos = atomic_load_explicit(&t->pos, memory_order_relaxed);
+        uint64_t key = v - 1, q = key >> 56, pos = key & ((UINT64_C(1) << 56) - 1);
         if (q < s->nb_tx && pos < next[q])
-            pending[n++] = q << 56 | (pos & ((UINT64_C(1) << 56) - 1));
+            pending[n++] = key;
     }
     qsort(pending, n, sizeof(pending[0]), cmp_u64);
+    return n;
+}
+
+static bool writer_drain(struct scan *s, char *buf, size_t cap);
+
+/*
+ * Take stock for a checkpoint (writer thread): stop row emission, wait for
+ * the workers inside an emission (draining meanwhile: one may wait for ring
+ * room), write out every row emitted, collect, and let emission go on. The
+ * output is made durable afterwards by the hook; rows emitted from here on
+ * go to the output after that sync.
+ */
+static size_t ckpt_take(struct scan *s, char *buf, size_t cap, uint64_t next[PKT_ENGINE_TXQ_MAX])
+{
+    atomic_store(&s->ck_pause, 1);
+    for (unsigned i = 0; i < s->nb_w; i++)
+        while (atomic_load(&s->w[i].emitting) && !atomic_load(&s->fatal)) {
+            (void)writer_drain(s, buf, cap);
+            sched_yield();
+        }
+    (void)writer_drain(s, buf, cap);
+    size_t n = ckpt_collect(s, next, s->ck_pending);
+    atomic_store(&s->ck_pause, 0);
     return n;
 }
 
@@ -2055,13 +2098,12 @@ static void *writer_main(void *arg)
     for (;;) {
         bool quit = atomic_load(&wa->quit);
         uint64_t now = mono_ns();
-        /* A checkpoint: the resume points first, then every row below them
-         * out of the rings, then the hook makes the output durable. */
+        /* A checkpoint: take stock (rows written, targets still without
+         * one), then the hook makes the output durable and records it. */
         if (cfg->hooks.checkpoint != NULL && cfg->checkpoint_ms > 0 && !quit &&
             now - last_ckpt >= (uint64_t)cfg->checkpoint_ms * 1000000ull) {
             uint64_t next[PKT_ENGINE_TXQ_MAX];
-            size_t n = ckpt_collect(s, next, s->ck_pending);
-            (void)writer_drain(s, buf, cap);
+            size_t n = ckpt_take(s, buf, cap, next);
             if (!atomic_load(&s->fatal) &&
                 cfg->hooks.checkpoint(cfg->hooks.ctx, next, s->ck_pending, n, s->nb_tx) != 0)
                 set_fatal(s, "writing the checkpoint failed");
@@ -2107,6 +2149,7 @@ static void scan_free(struct scan *s)
     scan_hindex_fini(&s->index);
     free(s->recent);
     free(s->ck_pending);
+    free(s->live);
     for (unsigned i = 0; i < W_MAX; i++) {
         scan_limbo_fini(&s->w[i].limbo);
         scan_lines_fini(&s->w[i].lines);
@@ -2137,8 +2180,9 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     s->recent = calloc(RECENT_SLOTS, sizeof(s->recent[0]));
     s->txreqs = calloc(nb_q, sizeof(s->txreqs[0]));
     s->tcpjobs = calloc(1024, sizeof(s->tcpjobs[0]));
-    if (cfg->hooks.checkpoint != NULL &&
-        (s->ck_pending = calloc(s->nb_tgts, sizeof(s->ck_pending[0]))) == NULL)
+    s->live = calloc(s->nb_tgts, sizeof(s->live[0]));
+    if (s->live == NULL || (cfg->hooks.checkpoint != NULL &&
+                            (s->ck_pending = calloc(s->nb_tgts, sizeof(s->ck_pending[0]))) == NULL))
         goto nomem;
     if (s->tgts == NULL || s->fwds == NULL || s->recent == NULL || s->txreqs == NULL ||
         s->tcpjobs == NULL)

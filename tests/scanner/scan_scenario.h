@@ -399,7 +399,12 @@ struct collect {
     uint8_t verdict[NB_TARGETS];
     uint8_t nb_names[NB_TARGETS];
     unsigned bad_lines;
-    /* The last checkpoint: bounds per TX worker and the pending targets. */
+    /* The last checkpoint: bounds per TX worker and the pending targets;
+     * which TX worker took each target (q + 1, 0: none yet), and how often
+     * a checkpoint disagreed with the rows written so far (the writer
+     * thread calls both hooks, so they see one consistent state). */
+    _Atomic uint8_t q_of[NB_TARGETS];
+    unsigned ck_violations;
     unsigned checkpoints;
     uint64_t ck_next[4];
     uint64_t ck_pending[NB_TARGETS];
@@ -411,6 +416,20 @@ static int checkpoint(void *ctx, const uint64_t *next, const uint64_t *pending, 
 {
     struct collect *c = ctx;
     c->checkpoints++;
+    /* Resuming relies on: a target has its row written exactly when it is
+     * below its worker's bound and not pending. */
+    static uint8_t pend[NB_TARGETS];
+    memset(pend, 0, sizeof(pend));
+    for (size_t k = 0; k < nb_pending; k++)
+        if ((pending[k] & 0xFFFFFFFFFFFFFFull) < NB_TARGETS)
+            pend[pending[k] & 0xFFFFFFFFFFFFFFull] = 1;
+    for (unsigned i = 0; i < NB_TARGETS; i++) {
+        unsigned q = atomic_load(&c->q_of[i]);
+        bool done = q > 0 && q - 1 < nb && i < next[q - 1] && !pend[i];
+        if (done != (c->rows[i] > 0) && c->ck_violations++ < 5)
+            fprintf(stderr, "checkpoint %u: target %u done %d, rows %u\n", c->checkpoints, i, done,
+                    c->rows[i]);
+    }
     for (unsigned q = 0; q < nb && q < 4; q++)
         c->ck_next[q] = next[q];
     c->ck_nb_pending = nb_pending < NB_TARGETS ? nb_pending : NB_TARGETS;
@@ -428,6 +447,7 @@ static bool next_target(void *ctx, unsigned q, struct pkt_addr *out, uint64_t *p
     if (i >= NB_TARGETS)
         return false;
     *pos = i;
+    atomic_store(&c->q_of[i], (uint8_t)(q + 1));
     memset(out, 0, sizeof(*out));
     out->family = PKT_ADDR_V4;
     out->bytes[0] = 10;
@@ -498,7 +518,7 @@ static void config(struct scan_config *cfg, struct collect *c, uint16_t port, un
                                       .format = format,
                                       .write = write_lines,
                                       .checkpoint = checkpoint };
-    cfg->checkpoint_ms = 100;
+    cfg->checkpoint_ms = 300; /* every one is checked against the rows written */
 }
 
 /* Targets without exactly one row with the rule's verdict (logged to stderr). */

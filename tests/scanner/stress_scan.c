@@ -28,7 +28,8 @@ int main(int argc, char **argv)
         cfg->engine_cfg.nb_rxq = queues[run % 3][1];
         int rc = scan_run(cfg, res);
         responder_stop(resp);
-        unsigned wrong = rc == 0 ? scenario_wrong_rows(c, true) : NB_TARGETS;
+        /* Rows, and every checkpoint against the rows written by then. */
+        unsigned wrong = rc == 0 ? scenario_wrong_rows(c, true) + c->ck_violations : NB_TARGETS;
         printf("stress_scan: run %d (%u TX, %u RX): %llu rows, %u wrong, %llu duplicates, %llu "
                "wrong-id\n",
                run, cfg->engine_cfg.nb_txq, cfg->engine_cfg.nb_rxq,

@@ -27,6 +27,8 @@ static void misbehaving_scenario(unsigned nb_txq, unsigned nb_rxq)
     unsigned wrong = scenario_wrong_rows(c, true);
     cr_assert_eq(wrong, 0, "%u targets without exactly one correct row", wrong);
     cr_assert_eq(res->totals.rows, NB_TARGETS);
+    cr_assert_gt(c->checkpoints, 1);
+    cr_assert_eq(c->ck_violations, 0, "checkpoints that disagreed with the rows written");
     /* Exactly the misbehaviour the responder produced was counted. */
     cr_assert_eq(res->totals.dropped[STATS_DROP_WRONG_ID], rule_count(R_DUPLICATE));
     /* R_RACE: the late first answer wins, the retry's answer is a copy. */
@@ -103,6 +105,7 @@ Test(scan, max_runtime_stops_and_reports_interrupted, .timeout = 60)
     cr_assert_gt(res->targets_done, 0);
     /* No target has two rows, and each written row is correct. */
     cr_assert_eq(scenario_wrong_rows(c, false), 0);
+    cr_assert_eq(c->ck_violations, 0, "checkpoints that disagreed with the rows written");
     /* The last checkpoint: below the bound, exactly the targets without a
      * row are pending (cut short by the stop); none at or above it has one. */
     cr_assert_gt(c->checkpoints, 1, "periodic checkpoints and the last one");
