@@ -15,22 +15,11 @@
 #include <xxhash.h>
 
 #include "scanner/checkpoint.h"
+#include "stats/error.h"
 
 #define CKPT_MAGIC     "fcrscan-checkpoint 2\n"
 #define CKPT_FIXED_MAX 1024        /* everything but the pending positions */
 #define CKPT_FILE_MAX  (64u << 20) /* refuse anything larger when reading */
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t err_cap, int rc,
-                                                      const char *fmt, ...)
-{
-    if (err != NULL && err_cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 struct text {
     char *buf;
@@ -97,18 +86,18 @@ int scan_ckpt_write(const char *path, const struct scan_ckpt *c, char *err, size
     struct text text;
     if (!render(c, &text)) {
         free(text.buf);
-        return fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", path);
+        return stats_fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", path);
     }
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
         free(text.buf);
-        return fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
+        return stats_fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
     }
     /* A .tmp left by a crash is ours to replace; never through a symlink. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         free(text.buf);
-        return fail(err, err_cap, -errno, "checkpoint %s: %s", tmp, strerror(errno));
+        return stats_fail(err, err_cap, -errno, "checkpoint %s: %s", tmp, strerror(errno));
     }
     int rc = write_all(fd, text.buf, text.len);
     free(text.buf);
@@ -120,7 +109,7 @@ int scan_ckpt_write(const char *path, const struct scan_ckpt *c, char *err, size
         rc = -errno;
     if (rc != 0) {
         (void)unlink(tmp);
-        return fail(err, err_cap, rc, "checkpoint %s: %s", path, strerror(-rc));
+        return stats_fail(err, err_cap, rc, "checkpoint %s: %s", path, strerror(-rc));
     }
     /* The rename is durable once the directory is. */
     char dir[4096];
@@ -136,9 +125,9 @@ int scan_ckpt_write(const char *path, const struct scan_ckpt *c, char *err, size
 /* A file that is not a whole checkpoint: refused, never half trusted. */
 static int damaged(char *err, size_t err_cap, const char *path, const char *why)
 {
-    return fail(err, err_cap, -EINVAL,
-                "checkpoint %s is damaged or not a checkpoint (%s); remove it to start over", path,
-                why);
+    return stats_fail(err, err_cap, -EINVAL,
+                      "checkpoint %s is damaged or not a checkpoint (%s); remove it to start over",
+                      path, why);
 }
 
 /* The whole file into *out (NUL-terminated, allocated). */
@@ -148,7 +137,7 @@ static int slurp(const char *path, char **out, size_t *len, char *err, size_t er
     if (fd < 0)
         return errno == ENOENT
                    ? -ENOENT
-                   : fail(err, err_cap, -errno, "checkpoint %s: %s", path, strerror(errno));
+                   : stats_fail(err, err_cap, -errno, "checkpoint %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > CKPT_FILE_MAX) {
         close(fd);
@@ -167,7 +156,7 @@ static int slurp(const char *path, char **out, size_t *len, char *err, size_t er
     close(fd);
     if (buf == NULL || at != (size_t)st.st_size) {
         free(buf);
-        return fail(err, err_cap, -EIO, "checkpoint %s: cannot read it whole", path);
+        return stats_fail(err, err_cap, -EIO, "checkpoint %s: cannot read it whole", path);
     }
     buf[at] = '\0';
     *out = buf;
@@ -222,7 +211,7 @@ static int parse(char *text, size_t len, struct scan_ckpt *c, const char *path, 
                 return damaged(err, err_cap, path, "bad pending count");
             c->pending = n > 0 ? malloc(n * sizeof(c->pending[0])) : NULL;
             if (n > 0 && c->pending == NULL)
-                return fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", path);
+                return stats_fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", path);
             const char *p = line + used;
             for (size_t i = 0; i < n; i++) {
                 char *end;
@@ -261,7 +250,7 @@ int scan_ckpt_parse(const char *text, size_t len, struct scan_ckpt *c, const cha
         return damaged(err, err_cap, name, "too large");
     char *copy = malloc(len + 1);
     if (copy == NULL)
-        return fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", name);
+        return stats_fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", name);
     memcpy(copy, text, len);
     copy[len] = '\0';
     int rc = parse(copy, len, c, name, err, err_cap);
@@ -303,7 +292,7 @@ int scan_ckpt_read(const char *path, struct scan_ckpt *c, char *err, size_t err_
 {
     char alt[4096];
     if ((size_t)snprintf(alt, sizeof(alt), "%s.alt", path) >= sizeof(alt))
-        return fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
+        return stats_fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
     struct scan_ckpt a;
     char err_a[512] = "";
     int rc = read_one(path, c, err, err_cap);
@@ -319,7 +308,7 @@ int scan_ckpt_read(const char *path, struct scan_ckpt *c, char *err, size_t err_
     if (rc_a == 0)
         scan_ckpt_fini(&a);
     if (rc == -ENOENT && rc_a != -ENOENT)
-        return fail(err, err_cap, rc_a, "%s", err_a);
+        return stats_fail(err, err_cap, rc_a, "%s", err_a);
     return rc;
 }
 
@@ -327,7 +316,7 @@ int scan_ckpt_slots_open(const char *path, bool fresh, int fds[2], char *err, si
 {
     char alt[4096];
     if ((size_t)snprintf(alt, sizeof(alt), "%s.alt", path) >= sizeof(alt))
-        return fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
+        return stats_fail(err, err_cap, -ENAMETOOLONG, "checkpoint %s: name too long", path);
     const char *names[2] = { path, alt };
     for (unsigned i = 0; i < 2; i++) {
         fds[i] =
@@ -337,7 +326,7 @@ int scan_ckpt_slots_open(const char *path, bool fresh, int fds[2], char *err, si
             if (i == 1)
                 close(fds[0]);
             fds[0] = fds[1] = -1;
-            return fail(err, err_cap, rc, "checkpoint %s: %s", names[i], strerror(-rc));
+            return stats_fail(err, err_cap, rc, "checkpoint %s: %s", names[i], strerror(-rc));
         }
     }
     return 0;
@@ -349,7 +338,7 @@ int scan_ckpt_write_slot(int fd, const char *name, const struct scan_ckpt *c, ch
     struct text text;
     if (!render(c, &text)) {
         free(text.buf);
-        return fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", name);
+        return stats_fail(err, err_cap, -ENOMEM, "checkpoint %s: out of memory", name);
     }
     int rc = 0;
     size_t at = 0;
@@ -366,7 +355,7 @@ int scan_ckpt_write_slot(int fd, const char *name, const struct scan_ckpt *c, ch
         rc = -errno;
     free(text.buf);
     if (rc != 0)
-        return fail(err, err_cap, rc, "checkpoint %s: %s", name, strerror(-rc));
+        return stats_fail(err, err_cap, rc, "checkpoint %s: %s", name, strerror(-rc));
     return 0;
 }
 

@@ -32,6 +32,7 @@
 #include "scanner/scan.h"
 #include "scanner/targets.h"
 #include "stats/progress.h"
+#include "stats/recover.h"
 #include "stats/summary.h"
 #include "stats/writer.h"
 #include "stats/zsink.h"
@@ -67,6 +68,7 @@ enum {
     OPT_WINDOW,
     OPT_SOCKETS,
     OPT_TX_QUEUES,
+    OPT_RECOVER,
     OPT_RX_QUEUES,
 };
 
@@ -101,6 +103,7 @@ static const struct option long_opts[] = {
     { "window", required_argument, NULL, OPT_WINDOW },
     { "sockets", required_argument, NULL, OPT_SOCKETS },
     { "tx-queues", required_argument, NULL, OPT_TX_QUEUES },
+    { "recover", required_argument, NULL, OPT_RECOVER },
     { "rx-queues", required_argument, NULL, OPT_RX_QUEUES },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
@@ -148,6 +151,8 @@ static const char usage_text[] =
     "      --window N             targets in flight at once (default 65536)\n"
     "      --sockets N            socket engine: UDP sockets per family (default 64, min 64)\n"
     "      --tx-queues N          TX threads, one engine queue each (default 1, max 4)\n"
+    "      --recover FILE         cut an output torn by a crash back to its last whole row\n"
+    "                             (zstd: last whole frame), then exit; nothing is scanned\n"
     "      --rx-queues N          RX threads, one engine queue each (default 1, max 8);\n"
     "                             dpdk: with enough worker lcores in --dpdk-args (-l),\n"
     "                             TX thread q runs on worker lcore q, RX r on tx-queues + r\n"
@@ -165,7 +170,8 @@ struct options {
     unsigned nb_blocklists;
     const char *resolvers;
     const char *output;
-    const char *resume; /* checkpoint file (--resume) */
+    const char *resume;  /* checkpoint file (--resume) */
+    const char *recover; /* --recover FILE: only that */
     const char *summary;
     const char *engine;
     bool force;
@@ -525,6 +531,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
         case OPT_SOCKETS:
             if (!parse_unsigned(arg, 64, PKT_ENGINE_PORTS_MAX, &o->sockets))
                 return usage_error("--sockets takes 64..1024", arg);
+            break;
+        case OPT_RECOVER:
+            o->recover = arg;
             break;
         case OPT_TX_QUEUES:
             if (!parse_unsigned(arg, 1, PKT_ENGINE_TXQ_MAX, &o->tx_queues))
@@ -1057,6 +1066,26 @@ static int resume_output(const char *path, uint64_t len)
     return fd;
 }
 
+/* --recover FILE: see stats/recover.h. */
+static int recover_output(const char *path)
+{
+    enum stats_format fmt;
+    bool zstd = false;
+    char err[STATS_SINK_ERR_MAX];
+    if (stats_writer_format_from_path(path, &fmt, &zstd, err, sizeof(err)) != 0)
+        return usage_error(err, NULL);
+    struct stats_recover_result r;
+    if (stats_recover(path, zstd, &r, err, sizeof(err)) != 0) {
+        fprintf(stderr, "fcrscan: --recover: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    fprintf(stderr,
+            "fcrscan: %s: %" PRIu64 " whole rows kept (%" PRIu64 " octets), %" PRIu64
+            " octets of torn tail cut\n",
+            path, r.rows, r.kept_bytes, r.cut_bytes);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -1065,6 +1094,8 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc;
 
+    if (o.recover != NULL)
+        return recover_output(o.recover);
     struct scan_config *cfg = calloc(1, sizeof(*cfg));
     struct run run = { .o = &o, .ck_fd = { -1, -1 } };
     int status = EXIT_RUNTIME;

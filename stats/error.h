@@ -11,6 +11,8 @@
 #ifndef FCRSCAN_STATS_ERROR_H
 #define FCRSCAN_STATS_ERROR_H
 
+#include <stddef.h>
+
 enum stats_err {
     STATS_E_SPACE = -4097,    /* caller's buffer too small for the output */
     STATS_E_RECORD = -4098,   /* a record field out of range (would break the schema) */
@@ -28,5 +30,13 @@ enum stats_err {
  * Never NULL. Threading: any thread.
  */
 const char *stats_strerror(int err);
+
+/*
+ * Format a message into err[0..err_cap) (nothing when err is NULL or
+ * err_cap 0) and return rc: the one-line "fail" of the stats/ and scanner/
+ * files that report errors this way. Threading: any thread.
+ */
+__attribute__((format(printf, 4, 5))) int stats_fail(char *err, size_t err_cap, int rc,
+                                                     const char *fmt, ...);
 
 #endif

@@ -11,6 +11,8 @@
 #include "stats/writer.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "packet/addr.h"
@@ -131,6 +133,17 @@ static const char *const err_msgs[] = {
 };
 _Static_assert(sizeof(err_msgs) / sizeof(err_msgs[0]) == (size_t)(-(STATS_E_LAST + 4097)) + 1,
                "one message per stats_err code");
+
+int stats_fail(char *err, size_t err_cap, int rc, const char *fmt, ...)
+{
+    if (err != NULL && err_cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
 
 const char *stats_strerror(int err)
 {
