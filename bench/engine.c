@@ -145,17 +145,26 @@ static double tx_loop(const struct pkt_engine_ops *ops, struct pkt_engine *e, st
     return (double)sent / (t1 - t0);
 }
 
+/* The dpdk engine on eal's vdev: us 10.53.0.100, one peer 10.53.0.2 behind
+ * a fixed next-hop MAC, one TX queue and nb_rxq RX queues. */
+static void dpdk_cfg(struct pkt_engine_config *cfg, const char *eal, unsigned nb_rxq)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->dpdk_args = eal;
+    cfg->nb_txq = 1;
+    cfg->nb_rxq = nb_rxq;
+    cfg->want_v4 = true;
+    cfg->source_v4 = addr("10.53.0.100");
+    cfg->peers[0] = addr("10.53.0.2");
+    cfg->nb_peers = 1;
+    cfg->has_next_hop_mac = true;
+    memcpy(cfg->next_hop_mac, (uint8_t[6]){ 0x02, 0x53, 0, 0, 0, 0x02 }, 6);
+}
+
 static void part_dpdk_tx(void)
 {
     struct pkt_engine_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.dpdk_args = EAL_NULL;
-    cfg.want_v4 = true;
-    cfg.source_v4 = addr("10.53.0.100");
-    cfg.peers[0] = addr("10.53.0.2");
-    cfg.nb_peers = 1;
-    cfg.has_next_hop_mac = true;
-    memcpy(cfg.next_hop_mac, (uint8_t[6]){ 0x02, 0x53, 0, 0, 0, 0x02 }, 6);
+    dpdk_cfg(&cfg, EAL_NULL, 1);
     const struct pkt_engine_ops *ops = pkt_engine_find("dpdk");
     struct pkt_engine *e = open_engine(ops, &cfg);
     uint64_t n;
@@ -268,16 +277,7 @@ static void dpdk_rx(unsigned nb_q)
         return;
     }
     struct pkt_engine_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.dpdk_args = EAL_RING;
-    cfg.nb_txq = 1;
-    cfg.nb_rxq = nb_q;
-    cfg.want_v4 = true;
-    cfg.source_v4 = addr("10.53.0.100");
-    cfg.peers[0] = addr("10.53.0.2");
-    cfg.nb_peers = 1;
-    cfg.has_next_hop_mac = true;
-    memcpy(cfg.next_hop_mac, (uint8_t[6]){ 0x02, 0x53, 0, 0, 0, 0x02 }, 6);
+    dpdk_cfg(&cfg, EAL_RING, nb_q);
     const struct pkt_engine_ops *ops = pkt_engine_find("dpdk");
     struct pkt_engine *e = open_engine(ops, &cfg);
 

@@ -21,6 +21,29 @@ static const struct pkt_engine_ops *const engines[] = {
 #endif
 };
 
+unsigned pkt_engine_ports_any(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
+                              unsigned cap)
+{
+    (void)e;
+    (void)family;
+    (void)ports;
+    (void)cap;
+    return 0;
+}
+
+bool pkt_engine_sources(const struct pkt_engine_config *cfg, struct pkt_addr *v4,
+                        struct pkt_addr *v6)
+{
+    memset(v4, 0, sizeof(*v4));
+    memset(v6, 0, sizeof(*v6));
+    if (cfg->source_v4.family == PKT_ADDR_V4)
+        *v4 = cfg->source_v4;
+    if (cfg->source_v6.family == PKT_ADDR_V6)
+        *v6 = cfg->source_v6;
+    return (!cfg->want_v4 || v4->family == PKT_ADDR_V4) &&
+           (!cfg->want_v6 || v6->family == PKT_ADDR_V6);
+}
+
 const struct pkt_engine_ops *pkt_engine_find(const char *name)
 {
     for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)

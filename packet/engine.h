@@ -101,6 +101,16 @@ struct pkt_engine_ops {
     void (*close)(struct pkt_engine *e); /* NULL is a no-op */
 };
 
+/* ports for a raw engine, which sends from any port: 0 (scan.c keys them
+ * over 1024..65535). */
+unsigned pkt_engine_ports_any(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
+                              unsigned cap);
+
+/* A raw engine's own addresses from cfg: *v4 / *v6 set (family 0 when not
+ * given). False when a family cfg wants has no --source address. */
+bool pkt_engine_sources(const struct pkt_engine_config *cfg, struct pkt_addr *v4,
+                        struct pkt_addr *v6);
+
 /* The backend called name, or NULL when it does not exist in this build. */
 const struct pkt_engine_ops *pkt_engine_find(const char *name);
 

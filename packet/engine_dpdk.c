@@ -708,8 +708,8 @@ static int peers_setup(struct pkt_engine *e, const struct pkt_engine_config *cfg
 static int dpdk_open(const struct pkt_engine_config *cfg, struct pkt_engine **out, char *err,
                      size_t err_len)
 {
-    if ((cfg->want_v4 && cfg->source_v4.family != PKT_ADDR_V4) ||
-        (cfg->want_v6 && cfg->source_v6.family != PKT_ADDR_V6)) {
+    struct pkt_addr v4, v6;
+    if (!pkt_engine_sources(cfg, &v4, &v6)) {
         snprintf(err, err_len, "dpdk engine: each family scanned needs its --source address");
         return -EINVAL;
     }
@@ -731,10 +731,8 @@ static int dpdk_open(const struct pkt_engine_config *cfg, struct pkt_engine **ou
         atomic_init(&e->txq[q].busy, 0);
         e->txq[q].ip_id = (uint16_t)(q << 14);
     }
-    if (cfg->source_v4.family == PKT_ADDR_V4)
-        e->self.v4 = cfg->source_v4;
-    if (cfg->source_v6.family == PKT_ADDR_V6)
-        e->self.v6 = cfg->source_v6;
+    e->self.v4 = v4;
+    e->self.v6 = v6;
     e->has_next_hop_mac = cfg->has_next_hop_mac;
     memcpy(e->next_hop_mac, cfg->next_hop_mac, 6);
 
@@ -753,16 +751,6 @@ static int dpdk_open(const struct pkt_engine_config *cfg, struct pkt_engine **ou
     }
     *out = e;
     return 0;
-}
-
-static unsigned dpdk_ports(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
-                           unsigned cap)
-{
-    (void)e;
-    (void)family;
-    (void)ports;
-    (void)cap;
-    return 0; /* any source port: scan.c keys them over 1024..65535 */
 }
 
 static uint64_t dpdk_tx_errors(const struct pkt_engine *e)
@@ -805,7 +793,7 @@ const struct pkt_engine_ops pkt_engine_dpdk = {
     .open = dpdk_open,
     .tx_burst = dpdk_tx_burst,
     .rx_burst = dpdk_rx_burst,
-    .ports = dpdk_ports,
+    .ports = pkt_engine_ports_any,
     .tx_errors = dpdk_tx_errors,
     .rx_drops = dpdk_rx_drops,
     .rx_missed = dpdk_rx_missed,

@@ -383,8 +383,8 @@ static int pcap_engine_open(const struct pkt_engine_config *cfg, struct pkt_engi
     if (strlen(cfg->interface) >= IF_NAMESIZE)
         return fail(err, err_len, -EINVAL, "pcap engine: interface name too long: %s",
                     cfg->interface);
-    if ((cfg->want_v4 && cfg->source_v4.family != PKT_ADDR_V4) ||
-        (cfg->want_v6 && cfg->source_v6.family != PKT_ADDR_V6))
+    struct pkt_addr v4, v6;
+    if (!pkt_engine_sources(cfg, &v4, &v6))
         return fail(err, err_len, -EINVAL, "pcap engine: %s",
                     "each family scanned needs its --source address");
     struct pkt_engine *e = aligned_alloc(64, sizeof(*e));
@@ -393,10 +393,8 @@ static int pcap_engine_open(const struct pkt_engine_config *cfg, struct pkt_engi
     memset(e, 0, sizeof(*e));
     e->rx_fd = -1;
     snprintf(e->ifname, sizeof(e->ifname), "%s", cfg->interface);
-    if (cfg->source_v4.family == PKT_ADDR_V4)
-        e->self.v4 = cfg->source_v4;
-    if (cfg->source_v6.family == PKT_ADDR_V6)
-        e->self.v6 = cfg->source_v6;
+    e->self.v4 = v4;
+    e->self.v6 = v6;
     e->has_next_hop_mac = cfg->has_next_hop_mac;
     memcpy(e->next_hop_mac, cfg->next_hop_mac, 6);
 
@@ -409,16 +407,6 @@ static int pcap_engine_open(const struct pkt_engine_config *cfg, struct pkt_engi
     }
     *out = e;
     return 0;
-}
-
-static unsigned pcap_engine_ports(const struct pkt_engine *e, uint8_t family, uint16_t *ports,
-                                  unsigned cap)
-{
-    (void)e;
-    (void)family;
-    (void)ports;
-    (void)cap;
-    return 0; /* any source port: scan.c keys them over 1024..65535 */
 }
 
 static uint64_t pcap_engine_tx_errors(const struct pkt_engine *e)
@@ -446,7 +434,7 @@ const struct pkt_engine_ops pkt_engine_pcap = {
     .open = pcap_engine_open,
     .tx_burst = pcap_engine_tx_burst,
     .rx_burst = pcap_engine_rx_burst,
-    .ports = pcap_engine_ports,
+    .ports = pkt_engine_ports_any,
     .tx_errors = pcap_engine_tx_errors,
     .rx_drops = pcap_engine_rx_drops,
     .rx_missed = pcap_engine_rx_missed,

@@ -13,24 +13,15 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpuslib import csum  # noqa: E402
+
 MAC_DST = bytes.fromhex("02005e100001")
 MAC_SRC = bytes.fromhex("02005e100002")
 V4_SRC = bytes([192, 0, 2, 53])
 V4_DST = bytes([198, 51, 100, 7])
 V6_SRC = bytes.fromhex("20010db8000000000000000000000053")
 V6_DST = bytes.fromhex("20010db8000000010000000000000007")
-
-
-def csum(data, start=0):
-    """RFC 1071 Internet checksum of data, starting from a partial sum."""
-    if len(data) % 2:
-        data += b"\0"
-    s = start
-    for i in range(0, len(data), 2):
-        s += (data[i] << 8) | data[i + 1]
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def dns_ptr_reply():

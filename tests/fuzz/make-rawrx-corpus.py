@@ -17,6 +17,9 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpuslib import csum  # noqa: E402
+
 OUR_MAC = bytes.fromhex("025300000100")
 RES_MAC = bytes.fromhex("025300000002")
 OTHER_MAC = bytes.fromhex("025300000010")
@@ -27,18 +30,6 @@ OTHER4 = bytes([10, 53, 0, 10])
 OUR6 = bytes.fromhex("fd530000000000000000000000000100")
 RES6 = bytes.fromhex("fd530000000000000000000000000002")
 OTHER6 = bytes.fromhex("fd530000000000000000000000000010")
-
-
-def csum(data, start=0):
-    """RFC 1071 Internet checksum of data, starting from a partial sum."""
-    if len(data) % 2:
-        data += b"\0"
-    s = start
-    for i in range(0, len(data), 2):
-        s += (data[i] << 8) | data[i + 1]
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def pseudo_sum(src, dst, proto, length):

@@ -13,25 +13,7 @@
 
 #include "packet/frame.h"
 
-/* ---- an independent, naive RFC 1071 checksum --------------------------------- */
-
-static uint32_t ref_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-    for (size_t i = 0; i < len; i += 2) {
-        uint32_t w = (uint32_t)p[i] << 8;
-        if (i + 1 < len)
-            w |= p[i + 1];
-        sum += w;
-    }
-    return sum;
-}
-
-static uint16_t ref_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
+#include "ref_csum.h"
 
 static void put16(uint8_t *p, unsigned v)
 {

@@ -15,6 +15,8 @@
 #include "packet/frame.h"
 #include "packet/raw.h"
 
+#include "ref_csum.h"
+
 static const uint8_t OUR_MAC[6] = { 0x02, 0x53, 0x00, 0x00, 0x01, 0x00 };
 static const uint8_t RES_MAC[6] = { 0x02, 0x53, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t OTHER_MAC[6] = { 0x02, 0x53, 0x00, 0x00, 0x00, 0x77 };
@@ -56,26 +58,6 @@ static struct pkt_raw_self resolver(void)
     s.v4 = v4(10, 53, 0, 2);
     s.v6 = v6("fd53::2");
     return s;
-}
-
-/* ---- a naive, independent RFC 1071 checksum ---------------------------------- */
-
-static uint32_t ref_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-    for (size_t i = 0; i < len; i += 2) {
-        uint32_t w = (uint32_t)p[i] << 8;
-        if (i + 1 < len)
-            w |= p[i + 1];
-        sum += w;
-    }
-    return sum;
-}
-
-static uint16_t ref_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
 }
 
 static uint16_t get16(const uint8_t *p)

@@ -3,22 +3,43 @@
 
 #include "scan_scenario.h"
 
+/* One scan against the scenario's responder: everything a test needs, on
+ * the heap (the responder holds a megabyte of held-back queries). */
+struct fix {
+    struct responder resp;
+    struct collect c;
+    struct scan_config cfg;
+    struct scan_result res;
+};
+
+/* A started responder and config() for window; the test adjusts cfg. */
+static struct fix *fix_new(unsigned window)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    cr_assert_not_null(f);
+    cr_assert(responder_start(&f->resp));
+    config(&f->cfg, &f->c, f->resp.port, window);
+    return f;
+}
+
+/* Run the scan, stop the responder; returns scan_run's result. */
+static int fix_run(struct fix *f)
+{
+    int rc = scan_run(&f->cfg, &f->res);
+    responder_stop(&f->resp);
+    return rc;
+}
+
 /* The misbehaving responder's whole scenario with nb_txq TX and nb_rxq RX
  * workers (engine queues). */
 static void misbehaving_scenario(unsigned nb_txq, unsigned nb_rxq)
 {
-    struct responder *resp = calloc(1, sizeof(*resp));
-    struct collect *c = calloc(1, sizeof(*c));
-    struct scan_config *cfg = calloc(1, sizeof(*cfg));
-    struct scan_result *res = calloc(1, sizeof(*res));
-    cr_assert(resp && c && cfg && res);
-    cr_assert(responder_start(resp));
-    config(cfg, c, resp->port, 128);
-    cfg->engine_cfg.nb_txq = nb_txq;
-    cfg->engine_cfg.nb_rxq = nb_rxq;
-
-    int rc = scan_run(cfg, res);
-    responder_stop(resp);
+    struct fix *f = fix_new(128);
+    struct collect *c = &f->c;
+    struct scan_result *res = &f->res;
+    f->cfg.engine_cfg.nb_txq = nb_txq;
+    f->cfg.engine_cfg.nb_rxq = nb_rxq;
+    int rc = fix_run(f);
     cr_assert_eq(rc, 0, "scan_run: %s", res->error);
     cr_assert_eq(res->end, SCAN_END_DONE);
     cr_assert_eq(c->bad_lines, 0);
@@ -58,10 +79,7 @@ static void misbehaving_scenario(unsigned nb_txq, unsigned nb_rxq)
     for (unsigned q = 0; q < nb_txq; q++)
         top = c->ck_next[q] > top ? c->ck_next[q] : top;
     cr_assert_eq(top, NB_TARGETS);
-    free(resp);
-    free(c);
-    free(cfg);
-    free(res);
+    free(f);
 }
 
 Test(scan, one_correct_row_per_target_under_misbehaving_server, .timeout = 240)
@@ -88,17 +106,12 @@ Test(scan, same_rows_and_counts_with_one_tx_and_three_rx_queues, .timeout = 240)
 
 Test(scan, max_runtime_stops_and_reports_interrupted, .timeout = 60)
 {
-    struct responder *resp = calloc(1, sizeof(*resp));
-    struct collect *c = calloc(1, sizeof(*c));
-    struct scan_config *cfg = calloc(1, sizeof(*cfg));
-    struct scan_result *res = calloc(1, sizeof(*res));
-    cr_assert(resp && c && cfg && res);
-    cr_assert(responder_start(resp));
-    config(cfg, c, resp->port, 64);
-    cfg->rate = 200; /* 4096 targets would need about 20 s */
-    cfg->max_runtime_s = 0.5;
-    int rc = scan_run(cfg, res);
-    responder_stop(resp);
+    struct fix *f = fix_new(64);
+    struct collect *c = &f->c;
+    struct scan_result *res = &f->res;
+    f->cfg.rate = 200; /* 4096 targets would need about 20 s */
+    f->cfg.max_runtime_s = 0.5;
+    int rc = fix_run(f);
     cr_assert_eq(rc, 0, "scan_run: %s", res->error);
     cr_assert_eq(res->end, SCAN_END_INTERRUPTED);
     cr_assert_lt(res->targets_done, NB_TARGETS);
@@ -119,110 +132,73 @@ Test(scan, max_runtime_stops_and_reports_interrupted, .timeout = 60)
             cr_assert_eq(c->rows[i], pending ? 0u : 1u, "target %u (pending %d)", i, pending);
     }
     cr_assert_eq(k, c->ck_nb_pending, "pending list sorted, all below the bound");
-    free(resp);
-    free(c);
-    free(cfg);
-    free(res);
+    free(f);
 }
 
-static void run_0x20(bool lower_question, struct scan_result *res, struct collect *c)
+static struct fix *run_0x20(bool lower_question)
 {
-    struct responder *resp = calloc(1, sizeof(*resp));
-    struct scan_config *cfg = calloc(1, sizeof(*cfg));
-    cr_assert(resp && cfg);
-    cr_assert(responder_start(resp));
-    resp->lower_question = lower_question;
-    config(cfg, c, resp->port, 256);
-    cfg->use_0x20 = true;
-    int rc = scan_run(cfg, res);
-    responder_stop(resp);
-    cr_assert_eq(rc, 0, "scan_run: %s", res->error);
-    cr_assert_eq(res->end, SCAN_END_DONE);
-    free(resp);
-    free(cfg);
+    struct fix *f = fix_new(256);
+    f->resp.lower_question = lower_question;
+    f->cfg.use_0x20 = true;
+    int rc = fix_run(f);
+    cr_assert_eq(rc, 0, "scan_run: %s", f->res.error);
+    cr_assert_eq(f->res.end, SCAN_END_DONE);
+    return f;
 }
 
 Test(scan, with_0x20_case_echoed_every_answer_counts, .timeout = 120)
 {
-    struct collect *c = calloc(1, sizeof(*c));
-    struct scan_result *res = calloc(1, sizeof(*res));
-    cr_assert(c && res);
-    run_0x20(false, res, c);
-    cr_assert_eq(scenario_wrong_rows(c, true), 0);
-    cr_assert_eq(res->totals.dropped[STATS_DROP_CASE], 0);
-    free(c);
-    free(res);
+    struct fix *f = run_0x20(false);
+    cr_assert_eq(scenario_wrong_rows(&f->c, true), 0);
+    cr_assert_eq(f->res.totals.dropped[STATS_DROP_CASE], 0);
+    free(f);
 }
 
 Test(scan, with_0x20_a_lowercasing_resolver_is_detected_not_trusted, .timeout = 120)
 {
-    struct collect *c = calloc(1, sizeof(*c));
-    struct scan_result *res = calloc(1, sizeof(*res));
-    cr_assert(c && res);
-    run_0x20(true, res, c);
+    struct fix *f = run_0x20(true);
     /* Answers whose case was not echoed were dropped, the resolver was then
      * checked without case, and every row is still right (M05). */
-    cr_assert_gt(res->totals.dropped[STATS_DROP_CASE], 0);
-    cr_assert_eq(scenario_wrong_rows(c, true), 0);
-    free(c);
-    free(res);
+    cr_assert_gt(f->res.totals.dropped[STATS_DROP_CASE], 0);
+    cr_assert_eq(scenario_wrong_rows(&f->c, true), 0);
+    free(f);
 }
 
-static void run_flood(int mode, bool use_0x20, struct scan_result *res, struct collect *c,
-                      unsigned *flooded)
+static struct fix *run_flood(int mode, bool use_0x20)
 {
-    struct responder *resp = calloc(1, sizeof(*resp));
-    struct scan_config *cfg = calloc(1, sizeof(*cfg));
-    cr_assert(resp && cfg);
-    cr_assert(responder_start(resp));
-    resp->flood = mode;
-    config(cfg, c, resp->port, 256);
-    cfg->use_0x20 = use_0x20;
-    cfg->engine_cfg.rcvbuf_len = 8u << 20;
-    int rc = scan_run(cfg, res);
-    responder_stop(resp);
-    *flooded = resp->flooded;
-    cr_assert_eq(rc, 0, "scan_run: %s", res->error);
-    cr_assert_eq(res->end, SCAN_END_DONE);
-    free(resp);
-    free(cfg);
+    struct fix *f = fix_new(256);
+    f->resp.flood = mode;
+    f->cfg.use_0x20 = use_0x20;
+    f->cfg.engine_cfg.rcvbuf_len = 8u << 20;
+    int rc = fix_run(f);
+    cr_assert_eq(rc, 0, "scan_run: %s", f->res.error);
+    cr_assert_eq(f->res.end, SCAN_END_DONE);
+    cr_assert_geq(f->resp.flooded, 5, "only %u targets flooded", f->resp.flooded);
+    cr_assert_eq(scenario_wrong_rows(&f->c, true), 0);
+    return f;
 }
 
 /* M06: an off-path attacker floods every ID to one of our ports other than
  * the one the query left from: nothing is attributed, rows stay right. */
 Test(scan, offpath_flood_to_another_port_is_never_attributed, .timeout = 180)
 {
-    struct collect *c = calloc(1, sizeof(*c));
-    struct scan_result *res = calloc(1, sizeof(*res));
-    cr_assert(c && res);
-    unsigned flooded;
-    run_flood(FLOOD_OTHER_PORT, false, res, c, &flooded);
-    cr_assert_geq(flooded, 5, "only %u targets flooded", flooded);
-    cr_assert_eq(scenario_wrong_rows(c, true), 0);
+    struct fix *f = run_flood(FLOOD_OTHER_PORT, false);
     /* Most of the flood is counted; some may overflow the socket buffer
      * before it is read (a loaded or sanitizer build). */
-    cr_assert_gt(res->totals.dropped[STATS_DROP_WRONG_ID], 1000u);
-    free(c);
-    free(res);
+    cr_assert_gt(f->res.totals.dropped[STATS_DROP_WRONG_ID], 1000u);
+    free(f);
 }
 
 /* M06 with --0x20: even a flood to the right port (the worst case for the
  * socket engine: the attacker guessed the port) is never attributed. */
 Test(scan, offpath_flood_to_the_right_port_fails_with_0x20, .timeout = 180)
 {
-    struct collect *c = calloc(1, sizeof(*c));
-    struct scan_result *res = calloc(1, sizeof(*res));
-    cr_assert(c && res);
-    unsigned flooded;
-    run_flood(FLOOD_SAME_PORT, true, res, c, &flooded);
-    cr_assert_geq(flooded, 5, "only %u targets flooded", flooded);
-    cr_assert_eq(scenario_wrong_rows(c, true), 0);
+    struct fix *f = run_flood(FLOOD_SAME_PORT, true);
     /* The flood was seen and dropped (wrong IDs, and the one forged reply
      * with the right ID for its case, unless the socket buffer lost it). */
-    cr_assert_gt(res->totals.dropped[STATS_DROP_WRONG_ID] + res->totals.dropped[STATS_DROP_CASE],
-                 1000u);
-    free(c);
-    free(res);
+    cr_assert_gt(
+        f->res.totals.dropped[STATS_DROP_WRONG_ID] + f->res.totals.dropped[STATS_DROP_CASE], 1000u);
+    free(f);
 }
 
 /* ---- L05: a resolver that never answers -------------------------------------- */
@@ -252,13 +228,9 @@ static void *silent_main(void *arg)
  * one, and every target still gets its one correct row. */
 Test(scan, silent_resolver_opens_its_breaker_and_rows_stay_correct, .timeout = 240)
 {
-    struct responder *resp = calloc(1, sizeof(*resp));
-    struct collect *c = calloc(1, sizeof(*c));
-    struct scan_config *cfg = calloc(1, sizeof(*cfg));
-    struct scan_result *res = calloc(1, sizeof(*res));
+    struct fix *f = fix_new(256);
     struct silent *sl = calloc(1, sizeof(*sl));
-    cr_assert(resp && c && cfg && res && sl);
-    cr_assert(responder_start(resp));
+    cr_assert_not_null(sl);
     sl->fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7F000003) };
     socklen_t len = sizeof(sa);
@@ -266,17 +238,18 @@ Test(scan, silent_resolver_opens_its_breaker_and_rows_stay_correct, .timeout = 2
     cr_assert_eq(getsockname(sl->fd, (struct sockaddr *)&sa, &len), 0);
     cr_assert_eq(pthread_create(&sl->th, NULL, silent_main, sl), 0);
 
-    config(cfg, c, resp->port, 256);
+    struct scan_config *cfg = &f->cfg;
+    struct collect *c = &f->c;
+    struct scan_result *res = &f->res;
     cfg->resolvers[1] = cfg->resolvers[0];
     cfg->resolvers[1].addr.bytes[3] = 3;
     cfg->resolvers[1].port = ntohs(sa.sin_port);
     cfg->nb_resolvers = 2;
     cfg->rate = 3000; /* about 1.5 s of admissions: the breaker has time to act */
-    int rc = scan_run(cfg, res);
+    int rc = fix_run(f);
     atomic_store(&sl->quit, 1);
     pthread_join(sl->th, NULL);
     close(sl->fd);
-    responder_stop(resp);
     cr_assert_eq(rc, 0, "scan_run: %s", res->error);
     cr_assert_eq(res->end, SCAN_END_DONE);
     unsigned wrong = scenario_wrong_rows(c, true);
@@ -290,9 +263,6 @@ Test(scan, silent_resolver_opens_its_breaker_and_rows_stay_correct, .timeout = 2
      * of those, go to it; with it, a small share. */
     cr_assert_lt(got * 5, sent, "%u of %llu queries went to the silent resolver", got,
                  (unsigned long long)sent);
-    free(resp);
-    free(c);
-    free(cfg);
-    free(res);
+    free(f);
     free(sl);
 }
