@@ -11,7 +11,7 @@ reads standard input. Files ending in .zst are decoded with the zstd CLI.
 
 Checks:
   - every actual row is valid against result.schema.json (Draft 2020-12;
-    default: ../shared/result.schema.json next to the repository root) and
+    default: docs/result.schema.json of this repository) and
     its "ip" is canonical (dotted quad; RFC 5952 for IPv6);
   - every expected ip appears exactly once (with --subset: at most once, for
     interrupted runs), and no other ip appears;
@@ -49,7 +49,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_SCHEMA = os.path.normpath(os.path.join(REPO, "..", "shared", "result.schema.json"))
+DEFAULT_SCHEMA = os.path.join(REPO, "docs", "result.schema.json")
 
 
 def read_lines(path):

@@ -206,7 +206,7 @@ static inline int tu_python_quiet(const char *script, const char *a1, const char
     return rc;
 }
 
-/* The result schema: $FCRSCAN_SCHEMA, else $FCRSCAN_SRCDIR/../shared/result.schema.json. */
+/* The result schema: $FCRSCAN_SCHEMA, else $FCRSCAN_SRCDIR/docs/result.schema.json. */
 static inline const char *tu_schema_path(void)
 {
     static char path[1024];
@@ -215,7 +215,7 @@ static inline const char *tu_schema_path(void)
         return env;
     const char *src = getenv("FCRSCAN_SRCDIR");
     cr_assert_not_null(src, "set FCRSCAN_SCHEMA or FCRSCAN_SRCDIR (meson test sets the latter)");
-    snprintf(path, sizeof(path), "%s/../shared/result.schema.json", src);
+    snprintf(path, sizeof(path), "%s/docs/result.schema.json", src);
     cr_assert_eq(access(path, R_OK), 0, "result schema not found at %s", path);
     return path;
 }
