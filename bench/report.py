@@ -394,7 +394,7 @@ def cmd_write(work, out):
     capped = sum(r.get("addrs_capped", 0) or 0 for r in runs)
     if capped:
         w("fcrscan listed only the first 16 addresses of a name in %d rows (shared names with "
-          "more than 16 A records; `STATS_ADDRS_MAX` in stats/record.h, not in DESIGN.md or the "
+          "more than 16 A records; `STATS_ADDRS_MAX` in stats/record.h, not in docs/output.md or the "
           "schema). The checker accepts that prefix (`--addrs-cap 16`) and counts it here; "
           "the verdicts of those rows are right." % capped)
         w("")

@@ -25,7 +25,7 @@
  *   drop        never answered                                       tempfail reverse timeout
  *
  * <a> is the address written as one letter per nibble ('a' + nibble: 8
- * letters for IPv4, 32 for IPv6) so no generic-name rule (FCRDNS.md: digit
+ * letters for IPv4, 32 for IPv6) so no generic-name rule (docs/classification.md: digit
  * runs, hex of the address, keywords) can fire on a benchmark name. Names
  * are <tag><letters>.<zone>. A group is the address with its low
  * shared_bits bits cleared (at most 6 bits: 64 members, so the A/AAAA answer
@@ -145,7 +145,7 @@ struct bench_expect_name {
     struct bench_fwd fwd;
 };
 
-/* The row fcrscan must write for an address (DESIGN.md "Output"). */
+/* The row fcrscan must write for an address (docs/output.md). */
 struct bench_expect {
     enum bench_cat cat;
     const char *verdict;

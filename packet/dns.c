@@ -260,7 +260,7 @@ done:
     return (int)n;
 }
 
-/* RFC 1035 §5.1 specials plus the DESIGN.md set, as \DDD; '.' is "\." */
+/* RFC 1035 §5.1 specials plus the docs/output.md set, as \DDD; '.' is "\." */
 static inline bool needs_ddd(uint8_t c)
 {
     return c < 0x21 || c > 0x7E || c == '"' || c == '\\' || c == '(' || c == ')' || c == ';' ||

@@ -8,7 +8,7 @@
  * Hot path: yes (one build per query, one parse per reply).
  * Untrusted input: yes. Every reply byte may be hostile; the parser keeps the
  * first error, returns a distinct negative code per kind of damage
- * (../shared/TESTING.md P01-P22) and never reads outside [wire, wire + len).
+ * (docs/test-cases.md P01-P22) and never reads outside [wire, wire + len).
  * Standards: RFC 1035 (wire format, compression, presentation), RFC 2308
  * (negative answers), RFC 3596 (AAAA), RFC 6672 (DNAME), RFC 6604 (rcode
  * after CNAME), RFC 6891 (EDNS0), RFC 7766 (TC -> TCP), RFC 5452 and

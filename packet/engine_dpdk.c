@@ -450,7 +450,7 @@ static int eal_init(struct pkt_engine *e, const char *args, char *err, size_t er
  * started its own threads (an lcore worker per extra core, the interrupt
  * thread) before it. Set both on those threads now, while we still may
  * (CAP_SETPCAP), so no thread of the process could regain privileges
- * through a set-user-ID execve (../shared/TESTING.md S01).
+ * through a set-user-ID execve (docs/test-cases.md S01).
  */
 static void harden_thread(void)
 {

@@ -5,7 +5,7 @@
  * Pure, reentrant, no allocation. Hot path: yes (one parse per received
  * frame, one build or patch per sent frame). Untrusted input: yes; the
  * parser never reads outside [frame, frame + len) and drops with a distinct
- * reason (../shared/TESTING.md P17-P18).
+ * reason (docs/test-cases.md P17-P18).
  * Standards: RFC 791 (IPv4), RFC 8200 (IPv6, extension headers), RFC 768 and
  * RFC 1071 (UDP, Internet checksum), IEEE 802.1Q.
  */

@@ -3,7 +3,7 @@
  *
  * Purpose: say how far a run got so that a later run with the same
  * configuration continues there instead of starting over, and writes every
- * row exactly once (TESTING.md R02, R03). Each TX worker walks its own part
+ * row exactly once (docs/test-cases.md R02, R03). Each TX worker walks its own part
  * of the permutation (perm.h) in position order and completes targets out
  * of order; a checkpoint holds, per worker, the first position not yet
  * taken (next) and the positions below it that have no row yet (pending:

@@ -1,5 +1,5 @@
 /*
- * scanner/classify.c - PTR name classification (../shared/FCRDNS.md).
+ * scanner/classify.c - PTR name classification (docs/classification.md).
  *
  * A name is read once from wire form into a lower-case text buffer while the
  * label checks (LDH, IP literal) run on the raw octets. The text is then cut
@@ -732,7 +732,7 @@ static void wire_read(const uint8_t *wire, size_t wire_len, struct wire_scan *w,
 /*
  * ICANN public suffix: the longest suffix libpsl calls public, tried only
  * from psl_max_labels down (no longer suffix can match). A TLD missing from
- * the list counts as a one-label suffix (FCRDNS.md), which is also the
+ * the list counts as a one-label suffix (docs/classification.md), which is also the
  * fallback when no longer suffix is public.
  */
 static unsigned public_suffix_labels(const struct scan_classifier *c, const struct wire_scan *w,
@@ -830,7 +830,7 @@ uint32_t scan_classify_name_ex(const struct scan_classifier *c, const uint8_t *w
     }
     if (w.nb_labels == 0)
         return STATS_FLAG_INVALID_NAME; /* the root */
-    /* DESIGN.md: an IP literal is unusable, and its other flags would be noise. */
+    /* docs/output.md: an IP literal is unusable, and its other flags would be noise. */
     if (w.has_colon || w.all_numeric)
         return STATS_FLAG_IP_LITERAL;
     *unusable = false;

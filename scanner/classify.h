@@ -2,11 +2,11 @@
  * scanner/classify.h - what a PTR name says about itself: generic provider
  * name, bare domain, placeholder, IP literal, invalid or single-label name.
  *
- * Purpose: the per-name flags of a result row (DESIGN.md "Verdicts", flags
+ * Purpose: the per-name flags of a result row (docs/output.md "Verdicts", flags
  * generic-name, bare-domain, invalid-name, ip-literal, non-fqdn,
  * placeholder-name) and the "unusable" decision (an IP literal or the root is
  * never queried). The rules, their names (S1..S5, W1..W4) and the test
- * vectors are those of ../shared/FCRDNS.md "Name classification".
+ * vectors are those of docs/classification.md.
  * Threading: build once before the workers start; afterwards any thread,
  * read-only (regexec serialises internally on each compiled pattern, so
  * threads that hit the same provider pattern queue on its lock).
@@ -37,7 +37,7 @@
 #define SCAN_CLASSIFY_TEXT_MAX 254
 
 /*
- * Rules that held for a name (FCRDNS.md). Each bit says the rule's condition
+ * Rules that held for a name (docs/classification.md). Each bit says the rule's condition
  * is true, whether or not the decision needed it; the decision is
  * strong || (W2 && (W1 || W3)) || (W1 && W3) || (W2 && W4 && LAST_OCTET).
  */
@@ -128,7 +128,7 @@ void scan_classifier_free(struct scan_classifier *c);
  *     home, internal, invalid, and names under them; names under
  *     in-addr.arpa, ip6.arpa, home.arpa) which suppresses GENERIC_NAME and
  *     BARE_DOMAIN; else BARE_DOMAIN (the name is its own registrable domain)
- *     and GENERIC_NAME (FCRDNS.md decision).
+ *     and GENERIC_NAME (docs/classification.md decision).
  * Threading: any thread, read-only (regexec serialises internally).
  */
 uint32_t scan_classify_name(const struct scan_classifier *c, const uint8_t *wire, size_t wire_len,

@@ -1,5 +1,5 @@
 /*
- * fcrscan: the command line (DESIGN.md "Command line" is the contract).
+ * fcrscan: the command line (docs/usage.md and docs/fcrscan.1 document it).
  *
  * Parses options and every target before anything is sent (usage errors
  * exit 2), sizes the scan, wires targets, classification and output into
@@ -70,6 +70,7 @@ enum {
     OPT_TX_QUEUES,
     OPT_RECOVER,
     OPT_RX_QUEUES,
+    OPT_DATA_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +106,7 @@ static const struct option long_opts[] = {
     { "tx-queues", required_argument, NULL, OPT_TX_QUEUES },
     { "recover", required_argument, NULL, OPT_RECOVER },
     { "rx-queues", required_argument, NULL, OPT_RX_QUEUES },
+    { "data-dir", required_argument, NULL, OPT_DATA_DIR },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -147,7 +149,8 @@ static const char usage_text[] =
     "      --blocklist FILE       never scan these targets (repeatable)\n"
     "      --user NAME            raw engines: user to drop to after setup (default: nobody)\n"
     "      --resume FILE          checkpoint written periodically and on SIGINT/SIGTERM\n"
-    "      --walk PREFIX          enumerate PTRs under PREFIX by NXDOMAIN pruning (RFC 8020)\n"
+    "      --walk PREFIX          enumerate PTRs under PREFIX by NXDOMAIN pruning (RFC 8020);\n"
+    "                             not available in this version (exits 2)\n"
     "      --window N             targets in flight at once (default 65536)\n"
     "      --sockets N            socket engine: UDP sockets per family (default 64, min 64)\n"
     "      --tx-queues N          TX threads, one engine queue each (default 1, max 4)\n"
@@ -156,9 +159,11 @@ static const char usage_text[] =
     "      --rx-queues N          RX threads, one engine queue each (default 1, max 8);\n"
     "                             dpdk: with enough worker lcores in --dpdk-args (-l),\n"
     "                             TX thread q runs on worker lcore q, RX r on tx-queues + r\n"
+    "      --data-dir DIR         the public suffix list and provider patterns (default: found\n"
+    "                             relative to the installed binary, PREFIX/share/fcrscan)\n"
     "  -q, --quiet                no progress line (progress is on by default on a terminal)\n"
     "  -h, --help                 this text\n"
-    "  -V, --version              version and engines of this build\n"
+    "  -V, --version              version, engines of this build and the data folder\n"
     "\n"
     "Exit status: 0 every target has its row; 1 run-time failure; 2 usage error;\n"
     "3 interrupted (SIGINT/SIGTERM or --max-runtime).\n";
@@ -174,6 +179,7 @@ struct options {
     const char *recover; /* --recover FILE: only that */
     const char *summary;
     const char *engine;
+    const char *data_dir; /* --data-dir */
     bool force;
     uint64_t rate;
     uint64_t resolver_rate;
@@ -192,6 +198,7 @@ struct options {
     bool allow_large;
     bool no_default_blocklist;
     bool quiet;
+    bool version; /* -V */
     unsigned window;
     unsigned sockets;
     unsigned tx_queues;
@@ -206,6 +213,8 @@ struct options {
     uint8_t next_hop_mac[6];
     bool raw_option; /* any raw-engine option given */
 };
+
+static int data_dir_find(const char *opt, char *dir, size_t cap, char *err, size_t err_len);
 
 static volatile sig_atomic_t stop_flag;
 
@@ -535,6 +544,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
         case OPT_RECOVER:
             o->recover = arg;
             break;
+        case OPT_DATA_DIR:
+            o->data_dir = arg;
+            break;
         case OPT_TX_QUEUES:
             if (!parse_unsigned(arg, 1, PKT_ENGINE_TXQ_MAX, &o->tx_queues))
                 return usage_error("--tx-queues takes 1..4", arg);
@@ -550,13 +562,23 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_ta
             fputs(usage_text, stdout);
             exit(0);
         case 'V':
-            printf("fcrscan %s (engines: %s)\n", FCRSCAN_VERSION, pkt_engine_names());
-            exit(0);
+            o->version = true;
+            break;
         case ':':
             return usage_error("option needs an argument", argv[optind - 1]);
         default:
             return usage_error("unknown option", argv[optind - 1]);
         }
+    }
+    if (o->version) {
+        /* The data folder too: where an installed binary finds its files. */
+        char dir[PATH_MAX], err[320];
+        printf("fcrscan %s (engines: %s)\n", FCRSCAN_VERSION, pkt_engine_names());
+        if (data_dir_find(o->data_dir, dir, sizeof(dir), err, sizeof(err)) == 0)
+            printf("data: %s\n", dir);
+        else
+            printf("data: none (%s)\n", err);
+        exit(0);
     }
     if (o->have_shard && !o->have_seed)
         return usage_error("--shard requires --seed (every shard must use the same order)", NULL);
@@ -744,18 +766,74 @@ static void hook_tick(void *ctx, uint64_t now_ns, const struct stats_counters *s
 
 /* ---- setup helpers ----------------------------------------------------------- */
 
-static const char *data_file(const char *name, char *buf, size_t cap)
+static const char *const data_files[] = { "public_suffix_list.dat", "provider-patterns.tsv" };
+
+static bool data_dir_has_files(const char *dir)
 {
-    const char *dirs[3] = { getenv("FCRSCAN_DATADIR"), FCRSCAN_DATADIR, FCRSCAN_SRCDATADIR };
-    for (unsigned i = 0; i < 3; i++) {
-        if (dirs[i] == NULL)
-            continue;
-        snprintf(buf, cap, "%s/%s", dirs[i], name);
-        if (access(buf, R_OK) == 0)
-            return buf;
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof(data_files) / sizeof(data_files[0]); i++) {
+        if (snprintf(path, sizeof(path), "%s/%s", dir, data_files[i]) >= (int)sizeof(path) ||
+            access(path, R_OK) != 0)
+            return false;
     }
-    snprintf(buf, cap, "%s/%s", FCRSCAN_DATADIR, name);
-    return buf;
+    return true;
+}
+
+/*
+ * The folder of the pinned data files, first match: --data-dir, then
+ * $FCRSCAN_DATADIR (both must hold the files: a wrong one is an error, never
+ * a silent fallback), then the install location relative to this binary
+ * (PREFIX/bin/fcrscan -> PREFIX/share/fcrscan), then, for a binary inside
+ * its build tree only, the source tree's data/. Returns 0 with dir set, or
+ * -ENOENT with err saying where it looked.
+ */
+static int data_dir_find(const char *opt, char *dir, size_t cap, char *err, size_t err_len)
+{
+    const char *given = opt != NULL ? opt : getenv("FCRSCAN_DATADIR");
+    if (given != NULL && given[0] != '\0') {
+        if (!data_dir_has_files(given)) {
+            snprintf(err, err_len, "%s %.200s does not hold %s and %s",
+                     opt != NULL ? "--data-dir" : "FCRSCAN_DATADIR", given, data_files[0],
+                     data_files[1]);
+            return -EINVAL;
+        }
+        snprintf(dir, cap, "%s", given);
+        return 0;
+    }
+    char exe[PATH_MAX], bindir[PATH_MAX];
+    char tried[2][PATH_MAX] = { "", "" };
+    if (realpath("/proc/self/exe", exe) != NULL) {
+        snprintf(bindir, sizeof(bindir), "%s", exe);
+        char *slash = strrchr(bindir, '/');
+        if (slash != NULL)
+            *slash = '\0';
+        const char *rel = FCRSCAN_DATADIR_FROM_BIN;
+        if (rel[0] == '/')
+            snprintf(tried[0], sizeof(tried[0]), "%s", rel);
+        else if (snprintf(tried[0], sizeof(tried[0]), "%s/%s", bindir, rel) >=
+                 (int)sizeof(tried[0]))
+            tried[0][0] = '\0';
+        char canon[PATH_MAX];
+        if (tried[0][0] != '\0' && data_dir_has_files(tried[0])) {
+            snprintf(dir, cap, "%s", realpath(tried[0], canon) != NULL ? canon : tried[0]);
+            return 0;
+        }
+        char build[PATH_MAX];
+        size_t bl;
+        if (realpath(FCRSCAN_BUILDDIR, build) != NULL && (bl = strlen(build)) > 0 &&
+            strncmp(exe, build, bl) == 0 && exe[bl] == '/') {
+            snprintf(tried[1], sizeof(tried[1]), "%s", FCRSCAN_SRCDATADIR);
+            if (data_dir_has_files(tried[1])) {
+                snprintf(dir, cap, "%s", tried[1]);
+                return 0;
+            }
+        }
+    }
+    snprintf(err, err_len,
+             "cannot find the data files (%s, %s) in %.100s%s%.100s; give --data-dir DIR",
+             data_files[0], data_files[1], tried[0][0] ? tried[0] : "(no install location)",
+             tried[1][0] ? " or " : "", tried[1]);
+    return -ENOENT;
 }
 
 static int load_targets(struct options *o, int argc, char **argv, int first,
@@ -847,7 +925,7 @@ static int64_t now_wall_ms(void)
 
 /* Every option's effective value (never the key) for the summary. */
 static int summary_config(struct stats_summary *sum, const struct options *o,
-                          const struct scan_config *cfg)
+                          const struct scan_config *cfg, const char *data_dir)
 {
     int rc = 0;
     char res[SCAN_RESOLVERS_MAX][PKT_ADDR_TEXT_MAX + 8];
@@ -886,6 +964,7 @@ static int summary_config(struct stats_summary *sum, const struct options *o,
     rc |= stats_summary_config_str(sum, "resume", o->resume != NULL ? o->resume : "");
     rc |= stats_summary_config_u64(sum, "tx_queues", o->tx_queues);
     rc |= stats_summary_config_u64(sum, "rx_queues", o->rx_queues);
+    rc |= stats_summary_config_str(sum, "data_dir", data_dir);
     if (strcmp(o->engine, "socket") != 0) {
         char a4[PKT_ADDR_TEXT_MAX] = "", a6[PKT_ADDR_TEXT_MAX] = "";
         if (o->source_v4.family != 0)
@@ -1182,9 +1261,15 @@ int main(int argc, char **argv)
         status = usage_error(err, NULL);
         goto out;
     }
-    char psl_path[512], pat_path[512];
-    data_file("public_suffix_list.dat", psl_path, sizeof(psl_path));
-    data_file("provider-patterns.tsv", pat_path, sizeof(pat_path));
+    char data_dir[PATH_MAX], psl_path[PATH_MAX + 32], pat_path[PATH_MAX + 32];
+    if (data_dir_find(o.data_dir, data_dir, sizeof(data_dir), err, sizeof(err)) != 0) {
+        fprintf(stderr, "fcrscan: %s\n", err);
+        status =
+            o.data_dir != NULL || getenv("FCRSCAN_DATADIR") != NULL ? EXIT_USAGE : EXIT_RUNTIME;
+        goto out;
+    }
+    snprintf(psl_path, sizeof(psl_path), "%s/%s", data_dir, data_files[0]);
+    snprintf(pat_path, sizeof(pat_path), "%s/%s", data_dir, data_files[1]);
     run.classifier = scan_classifier_new(psl_path, pat_path, err, sizeof(err));
     if (run.classifier == NULL) {
         fprintf(stderr, "fcrscan: %s\n", err);
@@ -1354,7 +1439,7 @@ int main(int argc, char **argv)
     }
     if (o.summary != NULL) {
         sum = stats_summary_new();
-        if (sum == NULL || summary_config(sum, &o, cfg) != 0) {
+        if (sum == NULL || summary_config(sum, &o, cfg, data_dir) != 0) {
             fprintf(stderr, "fcrscan: out of memory building the summary\n");
             status = EXIT_RUNTIME;
         } else {

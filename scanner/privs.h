@@ -4,7 +4,7 @@
  * Purpose: a raw engine needs root or CAP_NET_RAW to open its port; nothing
  * after that does. This drops to an unprivileged user and clears every
  * capability, so a bug in the packet path cannot be turned into root
- * (../shared/TESTING.md S01-S02). Threading: call from the main thread
+ * (docs/test-cases.md S01-S02). Threading: call from the main thread
  * before the scan threads start (capabilities are per thread; threads
  * created later inherit the dropped state). Not on the hot path.
  */

@@ -335,7 +335,7 @@ static bool use_0x20_for(struct scan *s, unsigned resolver)
            !atomic_load_explicit(&s->res_no0x20[resolver], memory_order_relaxed);
 }
 
-/* ---- circuit breaker (TESTING.md L05) -----------------------------------------
+/* ---- circuit breaker (docs/test-cases.md L05) -----------------------------------------
  * A resolver that lets SCAN_BREAKER_STREAK queries in a row time out with no
  * answer between is skipped for new queries (they go to the next resolver
  * whose breaker is closed) for one second, doubling with each reopening up
@@ -965,7 +965,7 @@ static void fwd_reply(struct scan *s, struct worker *w, uint32_t ref, uint32_t g
             fwd_store_addrs(f, r, fam);
         if (outcome == SCAN_OUTCOME_NODATA) {
             /* NODATA in the target's family: ask the other family to tell
-             * wrong-family from dangling (DESIGN.md). */
+             * wrong-family from dangling (docs/output.md). */
             atomic_store(&f->nocase, 0);
             atomic_store(&f->temp_reason, 0);
             atomic_store(&f->state, scan_qs_pending_make(gen, 0, true));

@@ -1,4 +1,4 @@
-/* Verdict rules; see verdict.h and DESIGN.md "Verdicts". */
+/* Verdict rules; see verdict.h and docs/output.md "Verdicts". */
 #include "scanner/verdict.h"
 
 uint8_t scan_verdict_name_status(const struct scan_name_lookup *l, bool *wrong_family,

@@ -1,5 +1,5 @@
 /*
- * scanner/verdict.h - DESIGN.md's verdict rules as pure functions.
+ * scanner/verdict.h - the verdict rules of docs/output.md as pure functions.
  *
  * Purpose: from how each lookup of a target ended, decide each PTR name's
  * status and the target's verdict, stage and reason. No state, no
@@ -41,7 +41,7 @@ uint8_t scan_verdict_name_status(const struct scan_name_lookup *l, bool *wrong_f
 
 /*
  * Aggregate name statuses (enum stats_name_status; NOT_EVALUATED ones are
- * skipped) into the verdict, first rule wins (DESIGN.md "Verdicts"). For
+ * skipped) into the verdict, first rule wins (docs/output.md "Verdicts"). For
  * tempfail, *stage = FORWARD and *reason = the first TEMP name's reason.
  * *temp_other is set when a pass leaves some names TEMP
  * (flag forward-temp-other-name). nb == 0 counts as "every name unusable".

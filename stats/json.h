@@ -6,7 +6,7 @@
  * are inserted automatically, every string is escaped. Strings may hold any
  * bytes: control characters become \n, \t, ... or \u00XX, and invalid UTF-8
  * becomes U+FFFD, so the output is always valid UTF-8 JSON whatever the
- * input (command-line values are user bytes: ../shared/TESTING.md S05).
+ * input (command-line values are user bytes: docs/test-cases.md S05).
  * Errors are sticky: the first one is kept, later calls do nothing, and
  * stats_json_finish() reports it, so callers check once at the end.
  * Threading: an emitter belongs to one thread. Memory: the caller's fixed

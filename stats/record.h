@@ -6,7 +6,7 @@
  * (pkt_dns_name_present), so hostile octets never reach output unescaped.
  * Threading: plain data; a record belongs to the thread that fills it.
  * Memory: fixed size (about 17 KiB); build it on the stack or in a slot.
- * Schema: ../shared/result.schema.json, DESIGN.md "Output".
+ * Schema: docs/result.schema.json, docs/output.md.
  */
 #ifndef FCRSCAN_STATS_RECORD_H
 #define FCRSCAN_STATS_RECORD_H
@@ -94,7 +94,7 @@ struct stats_record {
     struct stats_name names[STATS_NAMES_MAX];
 };
 
-/* Static strings as in DESIGN.md and result.schema.json. */
+/* Static strings as in docs/output.md and docs/result.schema.json. */
 const char *stats_verdict_name(unsigned verdict);
 const char *stats_stage_name(unsigned stage);
 const char *stats_reason_name(unsigned reason);

@@ -1,6 +1,6 @@
 /*
  * stats/recover.h - make an output cut short by a crash whole again
- * (TESTING.md R01).
+ * (docs/test-cases.md R01).
  *
  * Purpose: after SIGKILL, power loss or a full disk, an output file may end
  * in a torn tail: half a line, or half a zstd frame. fcrscan writes zstd

@@ -1,5 +1,5 @@
 /*
- * stats/summary.h - the --summary JSON file (DESIGN.md "Output").
+ * stats/summary.h - the --summary JSON file (docs/output.md).
  *
  * Purpose: one JSON object at the end of a run: version, config (every
  * option's effective value, as the caller adds them; never the key),
@@ -73,7 +73,7 @@ struct stats_summary_run {
     stats_u128 targets_scanned;          /* targets with a row */
     stats_u128 targets_blocklisted;      /* targets skipped by the blocklist */
     const struct stats_counters *totals; /* summed counters (stats_counters_sum); NULL = zeros */
-    int exit_status;                     /* the process exit status (DESIGN.md: 0..3) */
+    int exit_status;                     /* the process exit status (docs/usage.md: 0..3) */
     const char *exit_why;                /* one line saying why ("complete", "interrupted", ...) */
 };
 

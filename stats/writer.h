@@ -1,12 +1,12 @@
 /*
  * stats/writer.h - one result row (struct stats_record) as one text line.
  *
- * Purpose: the output formats of DESIGN.md "Output": JSONL (one object per
- * line, keys in schema order, ../shared/result.schema.json) and CSV (header
+ * Purpose: the output formats of docs/output.md: JSONL (one object per
+ * line, keys in schema order, docs/result.schema.json) and CSV (header
  * ip,verdict,stage,reason,flags,ptr,addrs; RFC 4180 quoting; LF line ends).
  * Names are presented with pkt_dns_name_present (lower case, \DDD escapes,
  * RFC 1035 §5.1) and then JSON- or CSV-escaped, so hostile label bytes
- * (TESTING.md P19/P20) cannot break a line, a field or a terminal.
+ * (docs/test-cases.md P19/P20) cannot break a line, a field or a terminal.
  * Formats are a static table of { suffix, header, format function } in
  * writer.c; the output file's name selects one.
  * Threading: pure functions on caller storage; any thread, reentrant.

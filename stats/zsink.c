@@ -5,7 +5,7 @@
  * own. Closing one at a row boundary every couple of seconds, and writing it
  * out at once, bounds what a crash (SIGKILL, power loss) can lose to the
  * open frame, and the frame checksum lets a consumer reject a torn tail
- * instead of reading a partial row (TESTING.md R01).
+ * instead of reading a partial row (docs/test-cases.md R01).
  *
  * Why errors are sticky and fsync is never retried: after a failed write or
  * fsync the kernel may already have dropped the dirty pages, so a retry that

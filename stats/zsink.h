@@ -4,7 +4,7 @@
  * Purpose: take whole text lines (rows from writer.h) and get them to the
  * output safely. Files are created without clobbering (O_EXCL unless
  * --force) and never through a symlink (O_NOFOLLOW, even with --force:
- * TESTING.md S03). With zstd, rows go through one streaming compressor and
+ * docs/test-cases.md S03). With zstd, rows go through one streaming compressor and
  * a frame is closed at a row boundary at least every STATS_SINK_FRAME_NS
  * (driven by stats_sink_tick) and at close, and each closed frame is written
  * to the fd at once, so a crash loses at most the open frame; frames carry

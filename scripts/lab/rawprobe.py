@@ -7,7 +7,7 @@ kernel interface holds (FCRLAB_RAW_SOURCE4, 10.53.0.100), UDP DNS queries
 straight to the resolver's MAC, answers the resolver's ARP requests for that
 address itself, and checks that the replies arrive with correct IPv4 and UDP
 checksums (which needs TX checksum offload off on the server side; see
-TESTING.md). Exit 0 when every query got a valid reply. Stdlib only.
+docs/test-cases.md). Exit 0 when every query got a valid reply. Stdlib only.
 
 Usage: rawprobe.py [--dir /tmp/fcrlab] [NAME TYPE]...   (default: a few PTRs)
 """

@@ -7,7 +7,7 @@ that what the real servers answer is consistent with the row: reverse rcode,
 PTR set, CNAME in the reverse chain (cname-reverse), TC over UDP (truncated),
 forward address sets per names[].status, wrong-family, forward-cname,
 temporary failures (SERVFAIL or no answer), and that the row's verdict follows
-from its name statuses by the rules of DESIGN.md. It does not check the
+from its name statuses by the rules of docs/output.md. It does not check the
 name-classification flags (generic-name, bare-domain, ...): world.py derives
 and sanity-checks those.
 
@@ -155,7 +155,7 @@ def has_cname(res):
 
 
 def verdict_from(statuses):
-    """DESIGN.md aggregation over the evaluated names."""
+    """docs/output.md aggregation over the evaluated names."""
     conf = statuses.count("confirmed")
     if all(s == "unusable" for s in statuses):
         return "unusable"
@@ -270,7 +270,7 @@ def check(rows, dig):
             err(r, "forward-cname flag %s but CNAME seen %s" % ("forward-cname" in flags, saw_cname))
         if ("wrong-family" in flags) != saw_wrong:
             err(r, "wrong-family flag %s but seen %s" % ("wrong-family" in flags, saw_wrong))
-        # The row's own consistency with DESIGN.md.
+        # The row's own consistency with docs/output.md.
         statuses = [names[p]["status"] for p in sorted(names)]
         over = len(names) > MAX_PTR
         if over and len(set(statuses)) > 1:

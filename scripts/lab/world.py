@@ -11,10 +11,10 @@ is not authoritative for the delegated zone ("refuser": it answers REFUSED).
 Every target address gets an expected fcrscan row. The rows are not written
 by hand: each case declares its records and its intended verdict, and the
 row is computed by resolving the case against the generated zone data with
-the verdict rules of DESIGN.md; a disagreement with the declared verdict is a
+the verdict rules of docs/output.md; a disagreement with the declared verdict is a
 bug in this file and aborts generation. Name-class flags that need the
 classifier (generic-name) are declared per case and sanity-checked here
-against FCRDNS.md rules S1/S2/S3; bare-domain is computed from the project's
+against docs/classification.md rules S1/S2/S3; bare-domain is computed from the project's
 pinned Public Suffix List (data/public_suffix_list.dat, ICANN section).
 
 Usage:
@@ -70,7 +70,7 @@ UNBOUND_DEFAULT_ZONES = [
 REASONS_DEAD = ["servfail", "timeout"]   # resolver timing decides
 REASONS_REFUSED = ["servfail"]           # Unbound turns REFUSED into SERVFAIL
 
-# Tokens that feed FCRDNS.md S5/W2/W4; non-generic names in this world avoid
+# Tokens that feed docs/classification.md S5/W2/W4; non-generic names in this world avoid
 # all of them (and digits), so no classifier rule can fire on them.
 KEYWORDS = set("""dynamic dyn pool dsl adsl vdsl xdsl dhcp dial dialup dialin ppp pppoe cable
 modem broadband cust customer client clients residential res user users home nat cpe ftth
@@ -106,7 +106,7 @@ def rev_name(ip):
 
 
 def is_ip_literal(name):
-    """DESIGN.md: dotted quad, contains ':', or all numeric."""
+    """docs/output.md: dotted quad, contains ':', or all numeric."""
     n = name.rstrip(".")
     if ":" in n:
         return True
@@ -183,7 +183,7 @@ class PSL:
 
 
 def generic_strong(name, ip, psl):
-    """True if FCRDNS.md S1, S1c, S2 or S3 holds (the rules this world uses)."""
+    """True if docs/classification.md S1, S1c, S2 or S3 holds (the rules this world uses)."""
     addr = ipaddress.ip_address(ip)
     search = psl.search_part(name)
     if addr.version == 4:
@@ -393,7 +393,7 @@ class World:
         raise ValueError("CNAME loop at %s" % qname)
 
     def evaluate(self, ip):
-        """The expected fcrscan row for one target, per DESIGN.md."""
+        """The expected fcrscan row for one target, per docs/output.md."""
         addr = ipaddress.ip_address(ip)
         fam, other = ("A", "AAAA") if addr.version == 4 else ("AAAA", "A")
         row = {"ip": str(addr)}
@@ -886,7 +886,7 @@ def build_default(w):
     E(n + "90", "pass", "pass-under-co-uk-not-bare")
     w.ptr(n + "91", "example.net."); w.a("example.net.", "203.0.113.80")
     E(n + "91", "mismatch", "mismatch-bare-domain")
-    # --- generic names (FCRDNS.md S1/S2) -------------------------------------
+    # --- generic names (docs/classification.md S1/S2) -------------------------------------
     w.ptr(n + "100", "c-192-0-2-100.client.lab-isp.net.")
     w.a("c-192-0-2-100.client.lab-isp.net.", n + "100")
     E(n + "100", "pass", "pass-generic-s1", generic=True)

@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_rawrx.c - libFuzzer target for the raw engines' receive
- * path: whole received frames into pkt_raw_classify (TESTING.md P17, P18),
+ * path: whole received frames into pkt_raw_classify (docs/test-cases.md P17, P18),
  * for an engine with MAC 02:53:00:00:01:00, 10.53.0.100 and fd53::100 (the
  * lab's raw identity, which the seed corpus addresses).
  *

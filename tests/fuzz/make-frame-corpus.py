@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Write the seed corpus of fuzz_frame: one frame per TESTING.md P17/P18 case
+"""Write the seed corpus of fuzz_frame: one frame per docs/test-cases.md P17/P18 case
 plus typical valid frames (DNS replies over IPv4/IPv6, VLAN, ARP).
 
 Deterministic (no randomness, no clock): running it again rewrites the same

@@ -3,7 +3,7 @@
 02:53:00:00:01:00, 10.53.0.100 and fd53::100 receives them on the lab's
 segment (resolver 10.53.0.2 / fd53::2, MAC 02:53:00:00:00:02): DNS replies to
 us, ARP and neighbour discovery for and from us, traffic for other hosts,
-and the TESTING.md P17/P18 damage (lengths, checksums, fragments, other
+and the docs/test-cases.md P17/P18 damage (lengths, checksums, fragments, other
 protocols, truncation) on frames addressed to us.
 
 Deterministic (no randomness, no clock): running it again rewrites the same

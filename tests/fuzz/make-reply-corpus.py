@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Write the seed corpus of fuzz_reply: one DNS reply per variant of the
-parser cases P01-P16 and P19-P22 of ../shared/TESTING.md (named
+parser cases P01-P16 and P19-P22 of docs/test-cases.md (named
 pNN-<variant>.bin), a few well-formed replies (ok-*.bin), and a copy of
 every golden reply recorded from NSD/Unbound (golden-*.bin).
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Write the seed corpus of fuzz_targets: target files with valid examples of
-every syntax of scanner/targets.h and one file per input case of TESTING.md
+every syntax of scanner/targets.h and one file per input case of docs/test-cases.md
 I04 (NUL byte, CRLF, over-long line, no final newline, 0::00:00:00/2,
 1.2.3.4/33, ::ffff:1.2.3.4, leading zeros 010.1.1.1), plus I02/I03/I06 shapes.
 

@@ -1,7 +1,7 @@
 /*
  * tests/packet/test_dns.c - the DNS wire codec (packet/dns.h).
  *
- * Hostile replies follow ../shared/TESTING.md P01-P16 and P19-P22, each with
+ * Hostile replies follow docs/test-cases.md P01-P16 and P19-P22, each with
  * the exact error code the parser must return. Golden replies recorded from
  * real NSD and Unbound (scripts/record-golden) are read from
  * $FCRSCAN_SRCDIR/tests/golden and their parsed content is checked exactly.

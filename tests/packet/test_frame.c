@@ -1,6 +1,6 @@
 /*
  * tests/packet/test_frame.c - Ethernet/VLAN/IPv4/IPv6/UDP/ARP frames:
- * parse (TESTING.md P17, P18), build, checksums.
+ * parse (docs/test-cases.md P17, P18), build, checksums.
  *
  * Frames here come from three independent sources: the kernel (captured on
  * lo), a hand-made builder in this file with its own naive RFC 1071 sum, and

@@ -1,5 +1,5 @@
 /* The checkpoint file (scanner/checkpoint.h): round trip, atomic
- * replacement, and refusal of anything damaged (TESTING.md R03). */
+ * replacement, and refusal of anything damaged (docs/test-cases.md R03). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
  * tests/scanner/test_classify.c - PTR name classification (scanner/classify.h).
  *
- * Every vector of ../shared/FCRDNS.md "Test vectors" is a row of spec_vectors
+ * Every vector of docs/classification.md (and FCrDNS test vectors) is a row of spec_vectors
  * with the exact flag mask and the rules the table names; the other tables
  * cover each flag and rule on its own, with near misses that must not fire.
  * The data files are the pinned ones in data/ (env FCRSCAN_DATADIR, set by
@@ -152,7 +152,7 @@ static void check_table(const struct vec *v, size_t n)
 
 #define CHECK_TABLE(t) check_table((t), sizeof(t) / sizeof((t)[0]))
 
-/* FCRDNS.md "Test vectors", in table order; "x"/"any" addresses are fixed here. */
+/* docs/classification.md "Test vectors", in table order; "x"/"any" addresses are fixed here. */
 Test(scan_classify, fcrdns_md_vectors)
 {
     static const struct vec v[] = {

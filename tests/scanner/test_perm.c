@@ -1,7 +1,7 @@
 /*
  * Criterion suite for scanner/perm.h: the keyed permutation is a bijection
  * of [0, total) for small sizes (exhaustively) and huge ones (by sampling
- * and inversion), shards are disjoint, balanced and complete (TESTING.md
+ * and inversion), shards are disjoint, balanced and complete (docs/test-cases.md
  * I05), and the order is reproducible per seed and resumable.
  */
 #include <criterion/criterion.h>

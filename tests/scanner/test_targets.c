@@ -1,5 +1,5 @@
 /*
- * Criterion suite for scanner/targets.h: target text syntax, files (TESTING.md
+ * Criterion suite for scanner/targets.h: target text syntax, files (docs/test-cases.md
  * I04), deduplication (I03), blocklists (I06), large sets and 128-bit counts
  * (I01, I02), and the index <-> address map.
  */
@@ -252,7 +252,7 @@ Test(scan_targets, allow_large_does_not_apply_to_blocklists)
 }
 
 /* ------------------------------------------------------------------ */
-/* Files (TESTING.md I04)                                              */
+/* Files (docs/test-cases.md I04)                                              */
 
 Test(scan_targets, file_lines_comments_blanks_and_spaces)
 {

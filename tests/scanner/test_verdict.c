@@ -1,4 +1,4 @@
-/* Every rule of DESIGN.md's verdict tables, first rule wins. */
+/* Every rule of the verdict rules of docs/output.md, first rule wins. */
 #include <criterion/criterion.h>
 
 #include "scanner/verdict.h"

@@ -1,6 +1,6 @@
 /*
  * tests/stats/test_progress.c - the progress line: compact 128-bit counts,
- * percentages and ETA that never wrap (TESTING.md I02), unknown ETA.
+ * percentages and ETA that never wrap (docs/test-cases.md I02), unknown ETA.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>

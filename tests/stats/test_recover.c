@@ -1,5 +1,5 @@
 /* stats/recover.h: torn outputs cut back to their last whole row or frame
- * (TESTING.md R01). */
+ * (docs/test-cases.md R01). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
- * tests/stats/test_writer.c - result rows as JSONL and CSV (DESIGN.md
- * "Output", result.schema.json, TESTING.md P19, P20).
+ * tests/stats/test_writer.c - result rows as JSONL and CSV (docs/output.md,
+ * docs/result.schema.json, docs/test-cases.md P19, P20).
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -166,7 +166,7 @@ struct golden {
 };
 
 static const struct golden goldens[] = {
-    { "partial (DESIGN.md example)", build_partial,
+    { "partial (docs/output.md example)", build_partial,
       "{\"ip\":\"198.51.100.7\",\"verdict\":\"partial\",\"flags\":[\"multi-ptr\"],"
       "\"ptr\":[\"mail.example.net\",\"old.example.net\"],"
       "\"names\":[{\"name\":\"mail.example.net\",\"status\":\"confirmed\",\"addrs\":[\"198.51.100."
