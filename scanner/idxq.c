@@ -1,0 +1,82 @@
+/* scanner/idxq.c - see idxq.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "scanner/bits.h"
+#include "scanner/idxq.h"
+
+/*
+ * Dmitry Vyukov's bounded queue: each cell carries a sequence number that
+ * tells producers and consumers whose turn it is, so both sides only CAS
+ * their own position counter. */
+
+int scan_idxq_init(struct scan_idxq *q, size_t cap)
+{
+    cap = scan_pow2_at_least(cap < 2 ? 2 : cap);
+    q->cells = calloc(cap, sizeof(q->cells[0]));
+    if (q->cells == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        atomic_init(&q->cells[i].seq, i);
+    q->mask = cap - 1;
+    atomic_init(&q->head, 0);
+    atomic_init(&q->tail, 0);
+    return 0;
+}
+
+void scan_idxq_fini(struct scan_idxq *q)
+{
+    free(q->cells);
+    q->cells = NULL;
+}
+
+bool scan_idxq_push(struct scan_idxq *q, uint32_t v)
+{
+    uint64_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    for (;;) {
+        struct scan_idxq_cell *c = &q->cells[pos & q->mask];
+        uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        int64_t dif = (int64_t)(seq - pos);
+        if (dif == 0) {
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1, memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                c->value = v;
+                atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+                return true;
+            }
+        } else if (dif < 0) {
+            return false;
+        } else {
+            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        }
+    }
+}
+
+bool scan_idxq_pop(struct scan_idxq *q, uint32_t *v)
+{
+    uint64_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+    for (;;) {
+        struct scan_idxq_cell *c = &q->cells[pos & q->mask];
+        uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        int64_t dif = (int64_t)(seq - (pos + 1));
+        if (dif == 0) {
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1, memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                *v = c->value;
+                atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
+                return true;
+            }
+        } else if (dif < 0) {
+            return false;
+        } else {
+            pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+        }
+    }
+}
+
+size_t scan_idxq_count(const struct scan_idxq *q)
+{
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    return t > h ? (size_t)(t - h) : 0;
+}
