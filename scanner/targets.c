@@ -1,6 +1,6 @@
 /*
- * scanner/targets.c - target and blocklist parsing, interval arithmetic and
- * the index -> address map.
+ * scanner/targets.c - the target set: interval arithmetic, blocklists and
+ * the index -> address map (the text syntax: targets_parse.c).
  *
  * IPv4 intervals are packed into one uint64_t (lo << 32 | hi) while lines
  * are collected: 8 bytes per interval, and sorting the packed words sorts by
@@ -14,71 +14,13 @@
  * its own (the family count for the last one), which halves the memory of a
  * {lo, hi, index} layout.
  */
-#include "scanner/targets.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Collection lists. */
-struct list4 {
-    uint64_t *v; /* lo << 32 | hi, inclusive */
-    size_t len;
-    size_t cap;
-};
-
-struct range6 {
-    scan_u128 lo; /* inclusive */
-    scan_u128 hi; /* inclusive */
-};
-
-struct list6 {
-    struct range6 *v;
-    size_t len;
-    size_t cap;
-};
-
-/* Finalized segments. */
-struct seg4 {
-    uint32_t lo;    /* first address of the segment */
-    uint32_t start; /* its index among IPv4 targets (< 2^32) */
-};
-
-struct seg6 {
-    scan_u128 lo;
-    scan_u128 start; /* index among IPv6 targets */
-};
-
-struct scan_targets {
-    unsigned flags;
-    bool finalized;
-    struct list4 inc4;
-    struct list4 blk4;
-    struct list6 inc6;
-    struct list6 blk6;
-
-    struct seg4 *seg4;
-    size_t nb_seg4;
-    struct seg6 *seg6;
-    size_t nb_seg6;
-    uint64_t count4;
-    scan_u128 count6;
-    scan_u128 blocklisted;
-
-    size_t nb_errors;
-    char errors[SCAN_TARGETS_ERRORS_MAX][SCAN_TARGETS_ERROR_LEN];
-};
-
-/* Initial capacity of a collection list, in intervals. */
-#define LIST_CAP_MIN 256
-/* Target text longer than this cannot be an address: "addr/len". */
-#define TOKEN_MAX (INET6_ADDRSTRLEN + 4)
-/* Bytes of the offending text echoed in an error message. */
-#define ECHO_MAX 48
-/* Read size of scan_targets_add_stream. */
-#define READ_CHUNK 16384
+#include "scanner/targets_internal.h"
 
 /* ------------------------------------------------------------------ */
 /* 128-bit helpers                                                      */
@@ -101,29 +43,6 @@ int scan_u128_format(scan_u128 v, char *buf, size_t cap)
         buf[i] = tmp[n - 1 - i];
     buf[n] = '\0';
     return (int)n;
-}
-
-static scan_u128 u128_from_bytes(const uint8_t b[16])
-{
-    scan_u128 v = 0;
-    for (int i = 0; i < 16; i++)
-        v = v << 8 | b[i];
-    return v;
-}
-
-static void u128_to_bytes(scan_u128 v, uint8_t b[16])
-{
-    for (int i = 15; i >= 0; i--) {
-        b[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-/* a + b, clamped to SCAN_U128_MAX. */
-static scan_u128 u128_add_sat(scan_u128 a, scan_u128 b)
-{
-    scan_u128 s = a + b;
-    return s < a ? SCAN_U128_MAX : s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -322,7 +241,7 @@ static int list6_reserve(struct list6 *l)
     return 0;
 }
 
-static int list4_push(struct list4 *l, uint32_t lo, uint32_t hi)
+int scan_targets_list4_push(struct list4 *l, uint32_t lo, uint32_t hi)
 {
     int rc = list4_reserve(l);
     if (rc != 0)
@@ -331,7 +250,7 @@ static int list4_push(struct list4 *l, uint32_t lo, uint32_t hi)
     return 0;
 }
 
-static int list6_push(struct list6 *l, scan_u128 lo, scan_u128 hi)
+int scan_targets_list6_push(struct list6 *l, scan_u128 lo, scan_u128 hi)
 {
     int rc = list6_reserve(l);
     if (rc != 0)
@@ -380,9 +299,8 @@ static void echo_text(char *dst, size_t cap, const char *text, size_t len)
  * only the first SCAN_TARGETS_ERRORS_MAX messages are kept, each cut to
  * SCAN_TARGETS_ERROR_LEN - 1 bytes.
  */
-__attribute__((format(printf, 6, 7))) static void
-record_error(struct scan_targets *t, const char *origin, unsigned long line, const char *text,
-             size_t text_len, const char *fmt, ...)
+void scan_targets_record_error(struct scan_targets *t, const char *origin, unsigned long line,
+                               const char *text, size_t text_len, const char *fmt, ...)
 {
     size_t i = t->nb_errors++;
     if (i >= SCAN_TARGETS_ERRORS_MAX)
@@ -430,390 +348,6 @@ const char *scan_targets_error(const struct scan_targets *t, size_t i)
     if (i >= t->nb_errors || i >= SCAN_TARGETS_ERRORS_MAX)
         return NULL;
     return t->errors[i];
-}
-
-/* ------------------------------------------------------------------ */
-/* Text parsing                                                         */
-
-struct parsed {
-    int family; /* PKT_ADDR_V4 or PKT_ADDR_V6 */
-    unsigned prefix;
-    scan_u128 lo; /* inclusive; IPv4 values < 2^32 */
-    scan_u128 hi;
-};
-
-/*
- * Strict dotted quad: four decimal octets 0-255, no leading zeros, nothing
- * else. Returns NULL or the reason it is not one.
- */
-static const char *parse_v4(const char *s, size_t n, uint32_t *out)
-{
-    uint32_t v = 0;
-    unsigned parts = 0;
-    size_t i = 0;
-
-    for (;;) {
-        size_t start = i;
-        unsigned octet = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (i - start >= 3)
-                return "IPv4 octet out of range (0-255)";
-            octet = octet * 10 + (unsigned)(s[i] - '0');
-            i++;
-        }
-        if (i == start)
-            return i < n && s[i] != '.' ? "not an IPv4 or IPv6 address"
-                                        : "IPv4 address needs four decimal octets";
-        if (s[start] == '0' && i - start > 1)
-            return "leading zero in an IPv4 octet is ambiguous (octal or decimal?); "
-                   "write it without";
-        if (octet > 255)
-            return "IPv4 octet out of range (0-255)";
-        v = v << 8 | octet;
-        parts++;
-        if (i == n)
-            break;
-        if (s[i] != '.')
-            return "not an IPv4 or IPv6 address";
-        if (parts == 4)
-            return "IPv4 address needs four decimal octets";
-        i++;
-    }
-    if (parts != 4)
-        return "IPv4 address needs four decimal octets";
-    *out = v;
-    return NULL;
-}
-
-/* IPv6 text of n bytes (no prefix) into 16 bytes. Returns NULL or why not. */
-static const char *parse_v6(const char *s, size_t n, uint8_t out[16])
-{
-    char buf[INET6_ADDRSTRLEN];
-
-    if (memchr(s, '%', n) != NULL)
-        return "zone index (%...) not allowed in a target";
-    if (n >= sizeof(buf))
-        return "not an IPv4 or IPv6 address";
-    /* An embedded dotted quad gets the same strict check as plain IPv4. */
-    const char *colon = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == ':')
-            colon = s + i;
-    if (colon != NULL && memchr(colon, '.', n - (size_t)(colon - s)) != NULL) {
-        uint32_t v4;
-        const char *why = parse_v4(colon + 1, n - (size_t)(colon + 1 - s), &v4);
-        if (why != NULL)
-            return why;
-    }
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    if (inet_pton(AF_INET6, buf, out) != 1)
-        return "not a valid IPv6 address";
-    return NULL;
-}
-
-static scan_u128 mask6(unsigned prefix)
-{
-    return prefix == 0 ? 0 : SCAN_U128_MAX << (128 - prefix);
-}
-
-/*
- * Parse "addr" or "addr/len". map_v4: treat IPv4-mapped IPv6 (prefix >= 96)
- * as IPv4. Returns NULL, or the reason the text is not a target.
- */
-static const char *parse_target(const char *s, size_t n, bool map_v4, struct parsed *out)
-{
-    size_t addr_len = n;
-    unsigned prefix = 0;
-    bool has_prefix = false;
-
-    if (n == 0)
-        return "empty target";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == ' ' || c == '\t')
-            return "more than one target on a line (use one per line)";
-        if (c < 0x21 || c > 0x7e)
-            return "unexpected control or non-ASCII character";
-    }
-    if (n > TOKEN_MAX)
-        return "not an IPv4 or IPv6 address";
-    const char *slash = memchr(s, '/', n);
-    if (slash != NULL) {
-        addr_len = (size_t)(slash - s);
-        const char *p = slash + 1;
-        size_t plen = n - addr_len - 1;
-        if (plen == 0)
-            return "missing prefix length after '/'";
-        if (memchr(p, '/', plen) != NULL)
-            return "more than one '/'";
-        for (size_t i = 0; i < plen; i++) {
-            if (p[i] < '0' || p[i] > '9')
-                return "prefix length is not a decimal number";
-            if (prefix <= 128)
-                prefix = prefix * 10 + (unsigned)(p[i] - '0');
-        }
-        has_prefix = true;
-    }
-    if (addr_len == 0)
-        return "missing address before '/'";
-
-    if (memchr(s, ':', addr_len) == NULL) {
-        uint32_t v4;
-        const char *why = parse_v4(s, addr_len, &v4);
-        if (why != NULL)
-            return why;
-        if (!has_prefix)
-            prefix = 32;
-        if (prefix > 32)
-            return "prefix length out of range (0-32)";
-        uint32_t m = prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
-        out->family = PKT_ADDR_V4;
-        out->prefix = prefix;
-        out->lo = v4 & m;
-        out->hi = (v4 & m) | ~m;
-        return NULL;
-    }
-
-    uint8_t b[16];
-    const char *why = parse_v6(s, addr_len, b);
-    if (why != NULL)
-        return why;
-    if (!has_prefix)
-        prefix = 128;
-    if (prefix > 128)
-        return "prefix length out of range (0-128)";
-    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-    if (map_v4 && prefix >= 96 && memcmp(b, mapped, sizeof(mapped)) == 0) {
-        unsigned p4 = prefix - 96;
-        uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
-        uint32_t m = p4 == 0 ? 0 : UINT32_MAX << (32 - p4);
-        out->family = PKT_ADDR_V4;
-        out->prefix = p4;
-        out->lo = v4 & m;
-        out->hi = (v4 & m) | ~m;
-        return NULL;
-    }
-    scan_u128 v = u128_from_bytes(b), m = mask6(prefix);
-    out->family = PKT_ADDR_V6;
-    out->prefix = prefix;
-    out->lo = v & m;
-    out->hi = (v & m) | ~m;
-    return NULL;
-}
-
-static int add_parsed(struct scan_targets *t, enum scan_targets_list list, const struct parsed *p)
-{
-    if (p->family == PKT_ADDR_V4)
-        return list4_push(list == SCAN_TARGETS_BLOCK ? &t->blk4 : &t->inc4, (uint32_t)p->lo,
-                          (uint32_t)p->hi);
-    return list6_push(list == SCAN_TARGETS_BLOCK ? &t->blk6 : &t->inc6, p->lo, p->hi);
-}
-
-/* Parse and add one token of n bytes; records errors. */
-static int add_token(struct scan_targets *t, enum scan_targets_list list, const char *s, size_t n,
-                     const char *origin, unsigned long line)
-{
-    struct parsed p;
-    const char *why = parse_target(s, n, true, &p);
-    if (why != NULL) {
-        record_error(t, origin, line, s, n, "%s", why);
-        return -EINVAL;
-    }
-    if (list == SCAN_TARGETS_INCLUDE && p.family == PKT_ADDR_V6 && p.prefix < 96 &&
-        !(t->flags & SCAN_TARGETS_ALLOW_LARGE)) {
-        record_error(t, origin, line, s, n,
-                     "IPv6 prefix /%u holds 2^%u addresses, more than a /96; "
-                     "pass --allow-large to scan it",
-                     p.prefix, 128 - p.prefix);
-        return -EINVAL;
-    }
-    int rc = add_parsed(t, list, &p);
-    if (rc != 0)
-        record_error(t, origin, line, NULL, 0, "out of memory");
-    return rc;
-}
-
-int scan_targets_add_text(struct scan_targets *t, enum scan_targets_list list, const char *text,
-                          const char *origin, unsigned long line)
-{
-    if (t->finalized)
-        return -EBUSY;
-    return add_token(t, list, text, strlen(text), origin, line);
-}
-
-/* ------------------------------------------------------------------ */
-/* Line assembly for files, streams and buffers                         */
-
-struct reader {
-    struct scan_targets *t;
-    enum scan_targets_list list;
-    const char *origin;
-    unsigned long line;                  /* number of the line being assembled, from 1 */
-    size_t len;                          /* bytes in buf */
-    bool overflow;                       /* line longer than buf: rest not stored */
-    bool nul;                            /* NUL byte seen in this line */
-    int rc;                              /* first error: -ENOMEM wins over -EINVAL */
-    char buf[SCAN_TARGETS_LINE_MAX + 1]; /* +1 keeps a CR of a maximal CRLF line */
-};
-
-static void reader_note(struct reader *r, int rc)
-{
-    if (rc == 0 || r->rc == -ENOMEM)
-        return;
-    if (r->rc == 0 || rc == -ENOMEM)
-        r->rc = rc;
-}
-
-static void reader_end_line(struct reader *r)
-{
-    char *s = r->buf;
-    size_t n = r->len;
-
-    if (n > 0 && s[n - 1] == '\r' && !r->overflow)
-        n--;
-    if (r->nul) {
-        record_error(r->t, r->origin, r->line, NULL, 0, "NUL byte in line");
-        reader_note(r, -EINVAL);
-    } else if (r->overflow || n > SCAN_TARGETS_LINE_MAX) {
-        record_error(r->t, r->origin, r->line, NULL, 0, "line longer than %d bytes",
-                     SCAN_TARGETS_LINE_MAX);
-        reader_note(r, -EINVAL);
-    } else {
-        if (r->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
-            s += 3;
-            n -= 3;
-        }
-        const char *hash = memchr(s, '#', n);
-        if (hash != NULL)
-            n = (size_t)(hash - s);
-        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        while (n > 0 && (*s == ' ' || *s == '\t')) {
-            s++;
-            n--;
-        }
-        if (n > 0)
-            reader_note(r, add_token(r->t, r->list, s, n, r->origin, r->line));
-    }
-    r->line++;
-    r->len = 0;
-    r->overflow = false;
-    r->nul = false;
-}
-
-static void reader_feed(struct reader *r, const char *data, size_t n)
-{
-    while (n > 0) {
-        const char *nl = memchr(data, '\n', n);
-        size_t seg = nl != NULL ? (size_t)(nl - data) : n;
-        if (seg > 0) {
-            if (memchr(data, '\0', seg) != NULL)
-                r->nul = true;
-            size_t room = sizeof(r->buf) - r->len;
-            if (seg > room) {
-                r->overflow = true;
-                seg = room;
-            }
-            memcpy(r->buf + r->len, data, seg);
-            r->len += seg;
-        }
-        if (nl == NULL)
-            return;
-        reader_end_line(r);
-        n -= (size_t)(nl + 1 - data);
-        data = nl + 1;
-    }
-}
-
-static void reader_finish(struct reader *r)
-{
-    /* A last line without a newline is still a line. */
-    if (r->len > 0 || r->overflow || r->nul)
-        reader_end_line(r);
-}
-
-static void reader_init(struct reader *r, struct scan_targets *t, enum scan_targets_list list,
-                        const char *origin)
-{
-    r->t = t;
-    r->list = list;
-    r->origin = origin;
-    r->line = 1;
-    r->len = 0;
-    r->overflow = false;
-    r->nul = false;
-    r->rc = 0;
-}
-
-int scan_targets_add_buffer(struct scan_targets *t, enum scan_targets_list list, const void *data,
-                            size_t len, const char *origin)
-{
-    if (t->finalized)
-        return -EBUSY;
-    struct reader *r = malloc(sizeof(*r));
-    if (r == NULL) {
-        record_error(t, origin, 0, NULL, 0, "out of memory");
-        return -ENOMEM;
-    }
-    reader_init(r, t, list, origin);
-    reader_feed(r, data, len);
-    reader_finish(r);
-    int rc = r->rc;
-    free(r);
-    return rc;
-}
-
-int scan_targets_add_stream(struct scan_targets *t, enum scan_targets_list list, FILE *f,
-                            const char *origin)
-{
-    if (t->finalized)
-        return -EBUSY;
-    struct reader *r = malloc(sizeof(*r));
-    char *chunk = malloc(READ_CHUNK);
-    int rc;
-    if (r == NULL || chunk == NULL) {
-        record_error(t, origin, 0, NULL, 0, "out of memory");
-        rc = -ENOMEM;
-        goto out;
-    }
-    reader_init(r, t, list, origin);
-    errno = 0;
-    for (;;) {
-        size_t got = fread(chunk, 1, READ_CHUNK, f);
-        reader_feed(r, chunk, got);
-        if (got < READ_CHUNK)
-            break;
-    }
-    if (ferror(f)) {
-        int err = errno != 0 ? errno : EIO;
-        record_error(t, origin, 0, NULL, 0, "read error: %s", strerror(err));
-        rc = -err;
-        goto out;
-    }
-    reader_finish(r);
-    rc = r->rc;
-out:
-    free(chunk);
-    free(r);
-    return rc;
-}
-
-int scan_targets_add_file(struct scan_targets *t, enum scan_targets_list list, const char *path)
-{
-    if (t->finalized)
-        return -EBUSY;
-    if (strcmp(path, "-") == 0)
-        return scan_targets_add_stream(t, list, stdin, "<stdin>");
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        int err = errno;
-        record_error(t, path, 0, NULL, 0, "cannot open: %s", strerror(err));
-        return -err;
-    }
-    int rc = scan_targets_add_stream(t, list, f, path);
-    fclose(f);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -869,12 +403,9 @@ int scan_targets_default_blocklist(FILE *f)
 static int add_default_blocklist(struct scan_targets *t)
 {
     for (size_t i = 0; i < sizeof(default_blocklist) / sizeof(default_blocklist[0]); i++) {
-        struct parsed p;
-        const char *s = default_blocklist[i].cidr;
-        /* No mapping: ::ffff:0:0/96 here is IPv6 space, not all of IPv4. */
-        if (parse_target(s, strlen(s), false, &p) != NULL)
-            return -EINVAL; /* cannot happen: the table is tested */
-        int rc = add_parsed(t, SCAN_TARGETS_BLOCK, &p);
+        /* No mapping: ::ffff:0:0/96 here is IPv6 space, not all of IPv4.
+         * -EINVAL cannot happen: the table is tested. */
+        int rc = scan_targets_add_cidr(t, SCAN_TARGETS_BLOCK, default_blocklist[i].cidr, false);
         if (rc != 0)
             return rc;
     }
@@ -1000,7 +531,7 @@ int scan_targets_finalize(struct scan_targets *t)
     if (!(t->flags & SCAN_TARGETS_NO_DEFAULT_BLOCKLIST)) {
         int rc = add_default_blocklist(t);
         if (rc != 0) {
-            record_error(t, NULL, 0, NULL, 0, "out of memory");
+            scan_targets_record_error(t, NULL, 0, NULL, 0, "out of memory");
             return rc;
         }
     }
@@ -1018,7 +549,7 @@ int scan_targets_finalize(struct scan_targets *t)
         subtract6(&t->inc6, &t->blk6, &r6, &n6, &gone6) != 0) {
         free(r4);
         free(r6);
-        record_error(t, NULL, 0, NULL, 0, "out of memory");
+        scan_targets_record_error(t, NULL, 0, NULL, 0, "out of memory");
         return -ENOMEM;
     }
     list4_fini(&t->inc4);
@@ -1058,9 +589,10 @@ int scan_targets_finalize(struct scan_targets *t)
         free(r4);
         free(r6);
         t->finalized = true; /* an empty, queryable set */
-        record_error(t, NULL, 0, NULL, 0,
-                     "the target set holds 2^128 addresses or more, beyond any counter; "
-                     "narrow the IPv6 ranges or keep the default blocklist");
+        scan_targets_record_error(
+            t, NULL, 0, NULL, 0,
+            "the target set holds 2^128 addresses or more, beyond any counter; "
+            "narrow the IPv6 ranges or keep the default blocklist");
         return -EINVAL;
     }
 
