@@ -143,7 +143,7 @@ const char *pkt_dns_err_name(int err)
  */
 static const char *const rcode_names[] = {
     "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
-    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPE",
+    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI",
     "RCODE12",  "RCODE13", "RCODE14",  "RCODE15",  "BADVERS",
 };
 

@@ -35,9 +35,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "packet/engine.h"
 #include "scanner/targets.h"
 
-#define SCAN_CKPT_QUEUES_MAX 4 /* TX workers (packet/engine.h PKT_ENGINE_TXQ_MAX) */
+#define SCAN_CKPT_QUEUES_MAX PKT_ENGINE_TXQ_MAX /* one part per TX worker */
 /* Positions are kept below 2^56 (a part that large could not be scanned). */
 #define SCAN_CKPT_POS_BITS 56
 #define SCAN_CKPT_POS_MASK ((UINT64_C(1) << SCAN_CKPT_POS_BITS) - 1)

@@ -151,7 +151,7 @@ static bool fwd_is(const struct fwd *f, uint64_t h, const uint8_t *name, uint8_t
 bool scan_fwd_get(struct scan *s, struct worker *w, const uint8_t *name, uint8_t len,
                   uint8_t family, uint32_t *ref, bool *created)
 {
-    uint64_t h = scan_fwd_hash(name, len, family);
+    uint64_t h = scan_nethash_name(&s->nethash, name, len, family);
     uint32_t cand[CAND_MAX];
     unsigned n = scan_hindex_find(&s->index, h, cand, CAND_MAX);
     for (unsigned i = 0; i < n; i++) {
@@ -175,13 +175,37 @@ bool scan_fwd_get(struct scan *s, struct worker *w, const uint8_t *name, uint8_t
     f->l.qname_len = len;
     memcpy(f->name, name, len);
     f->l.hkey = h;
-    if (!scan_hindex_insert(&s->index, h, *ref)) {
+    if (!scan_hindex_insert(&s->index, h, *ref) &&
+        !(scan_fwd_make_room(s, w, h) && scan_hindex_insert(&s->index, h, *ref))) {
+        /* Both buckets full of running lookups: the PTR answer waits (its
+         * query stays pending; a retry asks again). */
+        cnt_add(&w->c.index_full, 1);
         atomic_store(&f->refs, FWD_EVICTING);
         scan_retire(s, w, *ref);
         return false;
     }
     *created = true;
     return true;
+}
+
+bool scan_fwd_make_room(struct scan *s, struct worker *w, uint64_t hash)
+{
+    uint32_t refs[CAND_MAX];
+    unsigned n = scan_hindex_occupants(&s->index, hash, refs, CAND_MAX);
+    bool freed = false;
+    for (unsigned i = 0; i < n; i++) {
+        if (!(refs[i] & SCAN_REF_FWD))
+            continue;
+        struct fwd *f = scan_fwd_of(s, refs[i]);
+        uint32_t zero = 0;
+        /* Only a cached answer nobody holds (refs 0) may go. */
+        if (!atomic_compare_exchange_strong(&f->refs, &zero, FWD_EVICTING))
+            continue;
+        scan_hindex_remove(&s->index, f->l.hkey, refs[i]);
+        scan_retire(s, w, refs[i]);
+        freed = true;
+    }
+    return freed;
 }
 
 void scan_fwd_evict_idle(struct scan *s, struct worker *w)

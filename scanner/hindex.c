@@ -95,6 +95,30 @@ void scan_hindex_remove(struct scan_hindex *h, uint64_t hash, uint32_t ref)
     }
 }
 
+void scan_hindex_buckets(const struct scan_hindex *h, uint64_t hash, uint64_t out[2])
+{
+    out[0] = bucket1(h, hash);
+    out[1] = bucket2(h, hash);
+}
+
+unsigned scan_hindex_occupants(const struct scan_hindex *h, uint64_t hash, uint32_t *refs,
+                               unsigned cap)
+{
+    const uint64_t bs[2] = { bucket1(h, hash), bucket2(h, hash) };
+    unsigned n = 0;
+    for (unsigned k = 0; k < 2 && n < cap; k++) {
+        if (k == 1 && bs[1] == bs[0])
+            break;
+        for (unsigned i = 0; i < SCAN_HINDEX_WAYS && n < cap; i++) {
+            uint64_t c =
+                atomic_load_explicit(&h->cells[bs[k] * SCAN_HINDEX_WAYS + i], memory_order_acquire);
+            if (c != 0)
+                refs[n++] = (uint32_t)(c & 0xFFFFFFFFu) - 1u;
+        }
+    }
+    return n;
+}
+
 unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *refs, unsigned cap)
 {
     uint64_t tag = hash & 0xFFFFFFFF00000000ull;

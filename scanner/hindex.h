@@ -33,6 +33,14 @@ void scan_hindex_fini(struct scan_hindex *h);
 bool scan_hindex_insert(struct scan_hindex *h, uint64_t hash, uint32_t ref);
 /* Remove exactly the (hash, ref) cell. Any thread. */
 void scan_hindex_remove(struct scan_hindex *h, uint64_t hash, uint32_t ref);
+/* The two buckets a hash may live in (equal when both choices agree). */
+void scan_hindex_buckets(const struct scan_hindex *h, uint64_t hash, uint64_t out[2]);
+/*
+ * Every ref in hash's two buckets, whatever its tag (up to cap; the caller
+ * makes room by removing some). Any thread; a snapshot.
+ */
+unsigned scan_hindex_occupants(const struct scan_hindex *h, uint64_t hash, uint32_t *refs,
+                               unsigned cap);
 /*
  * Collect up to cap refs whose cells carry hash's tag (candidates: the caller
  * compares the key). Returns the count. Any thread.

@@ -19,18 +19,6 @@
 
 #include "scanner/scan_internal.h"
 
-/* ---- hashing of network data ------------------------------------------------ */
-
-uint64_t scan_tgt_hash(const struct pkt_addr *a)
-{
-    return XXH3_64bits(a, sizeof(*a));
-}
-
-uint64_t scan_fwd_hash(const uint8_t *name, size_t len, uint8_t family)
-{
-    return XXH3_64bits_withSeed(name, len, family);
-}
-
 /* ---- identity --------------------------------------------------------------- */
 
 static uint64_t ident_hash(const struct scan_key *k, uint16_t qtype, unsigned attempt,

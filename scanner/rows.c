@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "scanner/checkpoint.h"
 #include "scanner/scan_internal.h"
 
 /* Enter the step "row into a ring, target no longer live": not while a
@@ -162,7 +163,7 @@ void scan_sum_counters(struct scan *s, struct stats_counters *out)
 
 /*
  * Checkpoint state: per TX worker the position bound (one more than the
- * last admitted position), then every live target as q << 56 | position,
+ * last admitted position), then every live target as q << SCAN_CKPT_POS_BITS | position,
  * sorted. The bound is read first; a target below it published live = 1
  * before the bound, so the slot scan sees it (or a later occupant of the
  * slot, whose predecessor's row was emitted before). Run while no row is
@@ -184,7 +185,7 @@ size_t scan_rows_ckpt_collect(struct scan *s, uint64_t next[PKT_ENGINE_TXQ_MAX],
         uint64_t v = atomic_load_explicit(&s->live[i], memory_order_acquire);
         if (v == 0)
             continue;
-        uint64_t key = v - 1, q = key >> 56, pos = key & ((UINT64_C(1) << 56) - 1);
+        uint64_t key = v - 1, q = key >> SCAN_CKPT_POS_BITS, pos = key & SCAN_CKPT_POS_MASK;
         if (q < s->nb_tx && pos < next[q])
             pending[n++] = key;
     }

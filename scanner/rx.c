@@ -157,7 +157,7 @@ static void rx_ptr(struct scan *s, struct worker *w, const struct pkt_dns_reply 
         cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
         return;
     }
-    uint64_t key = scan_tgt_hash(&a);
+    uint64_t key = scan_nethash_addr(&s->nethash, &a);
     uint32_t cand[CAND_MAX];
     unsigned n = scan_hindex_find(&s->index, key, cand, CAND_MAX);
     for (unsigned i = 0; i < n; i++) {
@@ -191,7 +191,7 @@ static void rx_fwd(struct scan *s, struct worker *w, const struct pkt_dns_reply 
     uint32_t cand[CAND_MAX];
     for (unsigned k = 0; k < 2; k++) {
         uint8_t fam = r->qtype == PKT_DNS_TYPE_A ? fams[k] : fams[1 - k];
-        uint64_t key = scan_fwd_hash(low, r->qname.len, fam);
+        uint64_t key = scan_nethash_name(&s->nethash, low, r->qname.len, fam);
         if (k == 0)
             first_key = key;
         unsigned n = scan_hindex_find(&s->index, key, cand, CAND_MAX);

@@ -145,6 +145,7 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     }
     scan_epoch_init(&s->epoch, s->nb_w);
     s->key_case = scan_key_derive(cfg->key.k0 ^ cfg->key.k1, "0x20");
+    scan_nethash_init(&s->nethash, &cfg->key);
 
     int rc = cfg->engine->open(&cfg->engine_cfg, &s->engine, res->error, sizeof(res->error));
     if (rc != 0)

@@ -76,7 +76,8 @@ struct scan_hooks {
     /* May be NULL. Every checkpoint_ms and once at the end: for each TX
      * worker q < nb, every target next_target gave it at a position below
      * next[q] has its row written through write, except pending[0..nb_pending)
-     * (q << 56 | position, ascending: still running or cut short). The hook
+     * (q << SCAN_CKPT_POS_BITS | position, ascending: still running or cut
+     * short; scanner/checkpoint.h). The hook
      * makes the output durable and records the point. Returns 0, or nonzero
      * to fail the run. Threading: writer thread; the last call from
      * scan_run's thread after the workers stopped. */

@@ -44,6 +44,7 @@
 #include "scanner/hindex.h"
 #include "scanner/idxq.h"
 #include "scanner/lines.h"
+#include "scanner/nethash.h"
 #include "scanner/qstate.h"
 #include "scanner/scan.h"
 #include "scanner/verdict.h"
@@ -193,6 +194,7 @@ struct worker {
     double tokens;
     double res_tokens[SCAN_RESOLVERS_MAX];
     bool has_stash;
+    bool stash_counted; /* the stashed target was counted as index_full */
     struct pkt_addr stash;
     uint64_t stash_pos;
 };
@@ -201,6 +203,7 @@ struct scan {
     const struct scan_config *cfg;
     struct pkt_engine *engine;
     struct scan_key key_case;
+    struct scan_nethash nethash; /* index hashes under the run's secret */
     struct tgt *tgts;
     struct fwd *fwds;
     uint32_t nb_tgts;
@@ -400,11 +403,6 @@ int scan_validate(struct scan *s, struct worker *w, const struct scan_lookup *l,
 /* The RX thread. */
 void *scan_rx_main(void *arg);
 
-/* ---- hashing of network data (query.c) -------------------------------------- */
-
-uint64_t scan_tgt_hash(const struct pkt_addr *a);
-uint64_t scan_fwd_hash(const uint8_t *name, size_t len, uint8_t family);
-
 /* ---- forward entries (fwd.c) --------------------------------------------- */
 
 /* Drop a reference; the last one evicts or parks the entry. Any worker. */
@@ -422,6 +420,9 @@ void scan_fwd_start(struct scan *s, uint32_t ref);
 void scan_fwd_wait(struct scan *s, struct worker *w, uint32_t ti, unsigned i, uint32_t ref);
 /* Withdraw an entry created here that nobody else holds (true), else false. */
 bool scan_fwd_withdraw(struct scan *s, struct worker *w, uint32_t ref);
+/* Evict the cached answers nobody holds from hash's index buckets, to make
+ * room for hash; true when one went. Any worker. */
+bool scan_fwd_make_room(struct scan *s, struct worker *w, uint64_t hash);
 /* Evict cached answers nobody uses while the free list runs low. RX. */
 void scan_fwd_evict_idle(struct scan *s, struct worker *w);
 /* Is ip among the addresses f's answer kept? */

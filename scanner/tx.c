@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "scanner/checkpoint.h"
 #include "scanner/scan_internal.h"
 
 static int cmp_dgram(const void *a, const void *b)
@@ -194,6 +195,16 @@ static void tx_timers(struct scan *s, struct worker *w, struct txbatch *b, bool 
 }
 
 /* Admit one target from the hook. False when there are no more. */
+/* Keep target a (position pos) for the next admission round. */
+static void tx_stash(struct worker *w, const struct pkt_addr *a, uint64_t pos)
+{
+    w->stash = *a;
+    w->stash_pos = pos;
+    w->has_stash = true;
+}
+
+/* Admit one target from the hook. False when there are no more; *no_room
+ * when it has to wait (it is kept for the next round). */
 static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *no_room)
 {
     const struct scan_config *cfg = s->cfg;
@@ -207,39 +218,49 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     }
     struct pkt_addr a;
     uint64_t pos = atomic_load_explicit(&w->admitted, memory_order_relaxed);
+    bool was_stashed = w->has_stash;
     if (w->has_stash) {
         a = w->stash;
         pos = w->stash_pos;
+        w->has_stash = false;
     } else if (!cfg->hooks.next_target(cfg->hooks.ctx, w->q, &a, &pos)) {
         return false;
     }
     uint8_t rev[PKT_REV_V6_MAX];
     int len = pkt_rev_name(&a, rev, sizeof(rev));
-    if (len < 0) {
-        w->has_stash = false;
+    if (len < 0)
         return true;
-    }
     if (cfg->resolver_rate > 0) {
         struct ident id;
         scan_ident_make(s, PKT_DNS_TYPE_PTR, 0, rev, (size_t)len, &id);
         if (w->res_tokens[scan_resolver_pick(s, id.resolver, w->now_ns)] < 1) {
-            w->stash = a;
-            w->stash_pos = pos;
-            w->has_stash = true;
+            tx_stash(w, &a, pos);
             *no_room = true;
             return true;
         }
     }
     uint32_t ti;
     if (!scan_idxq_pop(&s->tgt_free, &ti)) {
-        w->stash = a;
-        w->stash_pos = pos;
-        w->has_stash = true;
+        tx_stash(w, &a, pos);
         *no_room = true;
         return true;
     }
-    w->has_stash = false;
     struct tgt *t = &s->tgts[ti];
+    uint64_t hkey = scan_nethash_addr(&s->nethash, &a);
+    if (!scan_hindex_insert(&s->index, hkey, ti) &&
+        !(scan_fwd_make_room(s, w, hkey) && scan_hindex_insert(&s->index, hkey, ti))) {
+        /* Both of its buckets hold running lookups: the target waits for
+         * them to end (never published: the slot goes straight back). The
+         * count says how many targets had to wait, not how often. */
+        if (!was_stashed || !w->stash_counted)
+            cnt_add(&w->c.index_full, 1);
+        w->stash_counted = true;
+        scan_idxq_push(&s->tgt_free, ti);
+        tx_stash(w, &a, pos);
+        *no_room = true;
+        return true;
+    }
+    w->stash_counted = false;
     uint32_t gen = (scan_qs_gen(atomic_load(&t->l.state)) + 1) & 0xFFFFFF;
     atomic_store(&t->l.state, scan_qs_make(gen, SCAN_Q_IDLE));
     t->ip = a;
@@ -255,17 +276,13 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     atomic_store(&t->l.nocase, 0);
     atomic_store(&t->l.temp_reason, 0);
     atomic_store(&t->outstanding, 0);
-    t->l.hkey = scan_tgt_hash(&a);
+    t->l.hkey = hkey;
     atomic_fetch_add(&s->active, 1);
     atomic_fetch_add(&s->ptr_pending, 1);
     atomic_fetch_add(&s->started, 1);
-    if (!scan_hindex_insert(&s->index, t->l.hkey, ti)) {
-        scan_set_fatal(s, "internal: hash index full");
-        return false;
-    }
     /* Published before the admission count that covers it (checkpoints). */
     atomic_store_explicit(&s->live[ti],
-                          ((uint64_t)w->q << 56 | (pos & ((UINT64_C(1) << 56) - 1))) + 1,
+                          ((uint64_t)w->q << SCAN_CKPT_POS_BITS | (pos & SCAN_CKPT_POS_MASK)) + 1,
                           memory_order_release);
     atomic_store_explicit(&w->admitted, pos + 1, memory_order_release);
     uint32_t st = scan_qs_pending_make(gen, 0, false);

@@ -121,7 +121,7 @@ void stats_counters_row(struct stats_counters *c, const struct stats_record *r)
 /* Every counter is summed below: a field added to the struct must be added here too. */
 _Static_assert(offsetof(struct stats_counters, dropped) + sizeof(uint64_t) * STATS_DROP_COUNT ==
                    sizeof(uint64_t) * (STATS_VERDICT_COUNT + STATS_FLAG_COUNT + STATS_RCODE_SLOTS +
-                                       7 + STATS_DROP_COUNT),
+                                       9 + STATS_DROP_COUNT),
                "stats_counters_sum covers every field");
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -150,6 +150,8 @@ void stats_counters_sum(struct stats_counters *out, const struct stats_counters 
         out->retried += LOAD(&c->retried);
         out->send_errors += LOAD(&c->send_errors);
         out->breaker_opens += LOAD(&c->breaker_opens);
+        out->index_full += LOAD(&c->index_full);
+        out->tcp_full += LOAD(&c->tcp_full);
         out->tcp += LOAD(&c->tcp);
         out->rows += LOAD(&c->rows);
     }

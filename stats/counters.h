@@ -57,6 +57,8 @@ struct stats_counters {
     uint64_t tcp;                       /* queries sent over TCP */
     uint64_t send_errors;               /* queries the engine could not send (tx_errors) */
     uint64_t breaker_opens;             /* a silent resolver skipped for a while (scan.c) */
+    uint64_t index_full;                /* a question waited: both of its index buckets full */
+    uint64_t tcp_full;                  /* lookups ended: every TCP fallback slot was taken */
     uint64_t rows;                      /* rows emitted */
     uint64_t dropped[STATS_DROP_COUNT];
 } __attribute__((aligned(64)));

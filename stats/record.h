@@ -42,24 +42,39 @@ enum stats_reason {
     STATS_REASON_COUNT
 };
 
-/* Flag bits; output order is bit order. Strings: stats_flag_name(). */
-enum stats_flag {
-    STATS_FLAG_GENERIC_NAME = 1u << 0,
-    STATS_FLAG_BARE_DOMAIN = 1u << 1,
-    STATS_FLAG_MULTI_PTR = 1u << 2,
-    STATS_FLAG_MULTI_PTR_OVER_LIMIT = 1u << 3,
-    STATS_FLAG_CNAME_REVERSE = 1u << 4,
-    STATS_FLAG_FORWARD_CNAME = 1u << 5,
-    STATS_FLAG_WRONG_FAMILY = 1u << 6,
-    STATS_FLAG_IP_LITERAL = 1u << 7,
-    STATS_FLAG_INVALID_NAME = 1u << 8,
-    STATS_FLAG_NON_FQDN = 1u << 9,
-    STATS_FLAG_PLACEHOLDER_NAME = 1u << 10,
-    STATS_FLAG_TRUNCATED = 1u << 11,
-    STATS_FLAG_FORWARD_TEMP_OTHER_NAME = 1u << 12,
-    STATS_FLAG_WILDCARD_REVERSE = 1u << 13,
+/*
+ * The flags, in output order (= bit order), with their output strings: one
+ * list for the enum below and the writers' strings, so reordering or
+ * adding one cannot pair a bit with another flag's name.
+ */
+#define STATS_FLAGS(X)                                    \
+    X(GENERIC_NAME, "generic-name")                       \
+    X(BARE_DOMAIN, "bare-domain")                         \
+    X(MULTI_PTR, "multi-ptr")                             \
+    X(MULTI_PTR_OVER_LIMIT, "multi-ptr-over-limit")       \
+    X(CNAME_REVERSE, "cname-reverse")                     \
+    X(FORWARD_CNAME, "forward-cname")                     \
+    X(WRONG_FAMILY, "wrong-family")                       \
+    X(IP_LITERAL, "ip-literal")                           \
+    X(INVALID_NAME, "invalid-name")                       \
+    X(NON_FQDN, "non-fqdn")                               \
+    X(PLACEHOLDER_NAME, "placeholder-name")               \
+    X(TRUNCATED, "truncated")                             \
+    X(FORWARD_TEMP_OTHER_NAME, "forward-temp-other-name") \
+    X(WILDCARD_REVERSE, "wildcard-reverse")
+
+/* Bit indexes, then the bits. Strings: stats_flag_name(bit index). */
+enum stats_flag_index {
+#define STATS_FLAG_INDEX_(name, str) STATS_FLAG_INDEX_##name,
+    STATS_FLAGS(STATS_FLAG_INDEX_)
+#undef STATS_FLAG_INDEX_
+        STATS_FLAG_COUNT
 };
-#define STATS_FLAG_COUNT 14
+enum stats_flag {
+#define STATS_FLAG_BIT_(name, str) STATS_FLAG_##name = 1u << STATS_FLAG_INDEX_##name,
+    STATS_FLAGS(STATS_FLAG_BIT_)
+#undef STATS_FLAG_BIT_
+};
 
 enum stats_name_status {
     STATS_NAME_CONFIRMED,

@@ -307,6 +307,10 @@ void stats_summary_render(const struct stats_summary *s, const struct stats_summ
     stats_json_u64(j, c->send_errors);
     stats_json_key(j, "breaker_opens");
     stats_json_u64(j, c->breaker_opens);
+    stats_json_key(j, "index_full");
+    stats_json_u64(j, c->index_full);
+    stats_json_key(j, "tcp_full");
+    stats_json_u64(j, c->tcp_full);
     stats_json_object_end(j);
 
     stats_json_key(j, "dropped");

@@ -54,29 +54,11 @@ static const char *const status_names[STATS_NAME_STATUS_COUNT] = {
     [STATS_NAME_TEMPFAIL] = "tempfail",   [STATS_NAME_NOT_EVALUATED] = "not-evaluated",
 };
 
-/* Flag strings in bit order; an X-macro so the worst-case size below is computed, not guessed. */
-#define FLAG_NAMES(X)            \
-    X("generic-name")            \
-    X("bare-domain")             \
-    X("multi-ptr")               \
-    X("multi-ptr-over-limit")    \
-    X("cname-reverse")           \
-    X("forward-cname")           \
-    X("wrong-family")            \
-    X("ip-literal")              \
-    X("invalid-name")            \
-    X("non-fqdn")                \
-    X("placeholder-name")        \
-    X("truncated")               \
-    X("forward-temp-other-name") \
-    X("wildcard-reverse")
-
-#define FLAG_STR(s) s,
-static const char *const flag_names[] = { FLAG_NAMES(FLAG_STR) };
-_Static_assert(sizeof(flag_names) / sizeof(flag_names[0]) == STATS_FLAG_COUNT,
-               "one string per flag bit");
-_Static_assert(STATS_FLAG_WILDCARD_REVERSE == 1u << (STATS_FLAG_COUNT - 1),
-               "STATS_FLAG_COUNT matches the last flag bit");
+/* Flag strings in bit order, from record.h's list (which also sizes the
+ * worst-case line below, computed, not guessed). */
+#define FLAG_NAMES(X)       STATS_FLAGS(X)
+#define FLAG_STR(name, str) [STATS_FLAG_INDEX_##name] = str,
+static const char *const flag_names[STATS_FLAG_COUNT] = { FLAG_NAMES(FLAG_STR) };
 #define FLAGS_ALL ((1u << STATS_FLAG_COUNT) - 1u)
 
 const char *stats_verdict_name(unsigned verdict)
@@ -104,19 +86,15 @@ const char *stats_flag_name(unsigned bit_index)
     return bit_index < STATS_FLAG_COUNT ? flag_names[bit_index] : "?";
 }
 
-/* IANA DNS RCODE registry, 0..15; the unassigned 12..15 by number. */
-static const char *const rcode_names[16] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-    "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13", "RCODE14",  "RCODE15",
-};
 #define RCODE_MAX 4095 /* 12 bits with the EDNS extension (RFC 6891 §6.1.3) */
 
+/* The header rcodes by the codec's one table (packet/dns.h); others by number. */
 const char *stats_rcode_name(int rcode)
 {
     if (rcode == -1)
         return "TIMEOUT";
     if (rcode >= 0 && rcode < 16)
-        return rcode_names[rcode];
+        return pkt_dns_rcode_name((unsigned)rcode);
     return NULL;
 }
 
@@ -555,16 +533,16 @@ static int format_csv(const struct stats_record *r, struct out *o)
 
 /* ---- worst case ------------------------------------------------------------ */
 
-#define LIT(s)       (sizeof(s) - 1)
-#define FLAG_JSON(s) +(LIT(s) + 3) /* "name", */
-#define FLAG_CSV(s)  +(LIT(s) + 1) /* name; */
-#define ADDR_TEXT    (PKT_ADDR_TEXT_MAX - 1)
-#define ADDRS_JSON   (STATS_ADDRS_MAX * (ADDR_TEXT + 3))
-#define NAME_JSON    (STATS_NAME_JSON_MAX + 3) /* quotes and a comma */
-#define RCODE_TEXT   LIT("DSOTYPENI")          /* longest; also covers "RCODE4095" */
-#define U64_TEXT     20
-#define U32_TEXT     10
-#define LONGEST_WORD LIT("not-evaluated") /* covers every verdict/stage/reason/status */
+#define LIT(s)          (sizeof(s) - 1)
+#define FLAG_JSON(n, s) +(LIT(s) + 3) /* "name", */
+#define FLAG_CSV(n, s)  +(LIT(s) + 1) /* name; */
+#define ADDR_TEXT       (PKT_ADDR_TEXT_MAX - 1)
+#define ADDRS_JSON      (STATS_ADDRS_MAX * (ADDR_TEXT + 3))
+#define NAME_JSON       (STATS_NAME_JSON_MAX + 3) /* quotes and a comma */
+#define RCODE_TEXT      LIT("DSOTYPENI")          /* longest; also covers "RCODE4095" */
+#define U64_TEXT        20
+#define U32_TEXT        10
+#define LONGEST_WORD    LIT("not-evaluated") /* covers every verdict/stage/reason/status */
 
 #define JSON_WORST                                                                             \
     (LIT("{\"ip\":\"") + ADDR_TEXT + LIT("\",\"verdict\":\"") + LONGEST_WORD +                 \

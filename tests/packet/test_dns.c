@@ -1431,9 +1431,9 @@ Test(pkt_dns, reports_error_rcodes)
 
 Test(pkt_dns, names_rcodes)
 {
-    static const char *want[] = { "NOERROR", "FORMERR",  "SERVFAIL", "NXDOMAIN", "NOTIMP",
-                                  "REFUSED", "YXDOMAIN", "YXRRSET",  "NXRRSET",  "NOTAUTH",
-                                  "NOTZONE", "DSOTYPE",  "RCODE12",  "RCODE13",  "RCODE14",
+    static const char *want[] = { "NOERROR", "FORMERR",   "SERVFAIL", "NXDOMAIN", "NOTIMP",
+                                  "REFUSED", "YXDOMAIN",  "YXRRSET",  "NXRRSET",  "NOTAUTH",
+                                  "NOTZONE", "DSOTYPENI", "RCODE12",  "RCODE13",  "RCODE14",
                                   "RCODE15", "BADVERS" };
     for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_assert_str_eq(pkt_dns_rcode_name(i), want[i]);

@@ -498,6 +498,41 @@ Test(stats_writer, names_functions_match_the_schema_strings)
     cr_assert_null(stats_rcode_name(-2));
 }
 
+/* Each flag bit with the string the schema gives it: a reordered list or
+ * enum would pair a bit with another flag's name. */
+Test(stats_writer, every_flag_bit_has_its_own_name)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } want[] = {
+        { STATS_FLAG_GENERIC_NAME, "generic-name" },
+        { STATS_FLAG_BARE_DOMAIN, "bare-domain" },
+        { STATS_FLAG_MULTI_PTR, "multi-ptr" },
+        { STATS_FLAG_MULTI_PTR_OVER_LIMIT, "multi-ptr-over-limit" },
+        { STATS_FLAG_CNAME_REVERSE, "cname-reverse" },
+        { STATS_FLAG_FORWARD_CNAME, "forward-cname" },
+        { STATS_FLAG_WRONG_FAMILY, "wrong-family" },
+        { STATS_FLAG_IP_LITERAL, "ip-literal" },
+        { STATS_FLAG_INVALID_NAME, "invalid-name" },
+        { STATS_FLAG_NON_FQDN, "non-fqdn" },
+        { STATS_FLAG_PLACEHOLDER_NAME, "placeholder-name" },
+        { STATS_FLAG_TRUNCATED, "truncated" },
+        { STATS_FLAG_FORWARD_TEMP_OTHER_NAME, "forward-temp-other-name" },
+        { STATS_FLAG_WILDCARD_REVERSE, "wildcard-reverse" },
+    };
+    cr_assert_eq(sizeof(want) / sizeof(want[0]), STATS_FLAG_COUNT);
+    for (unsigned i = 0; i < STATS_FLAG_COUNT; i++)
+        cr_assert_str_eq(stats_flag_name((unsigned)__builtin_ctz(want[i].bit)), want[i].name);
+}
+
+/* One rcode table: the rows' and the summary's names are the codec's. */
+Test(stats_writer, rcode_names_are_the_codecs)
+{
+    for (int rc = 0; rc < 16; rc++)
+        cr_assert_str_eq(stats_rcode_name(rc), pkt_dns_rcode_name((unsigned)rc), "rcode %d", rc);
+}
+
 Test(stats_writer, strerror_covers_project_and_system_codes)
 {
     cr_assert_str_eq(stats_strerror(0), "ok");
