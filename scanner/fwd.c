@@ -17,6 +17,9 @@
 
 #include "scanner/scan_internal.h"
 
+/* The packet path: no allocation, no stdio (messages go through scan_notices). */
+#pragma GCC poison malloc calloc realloc free strdup fprintf printf fputs puts perror
+
 static uint16_t fwd_qtype(struct scan *s, uint32_t ref, bool phase2)
 {
     bool v6 = (scan_fwd_of(s, ref)->family == PKT_ADDR_V6) != phase2;

@@ -13,6 +13,9 @@
 
 #include "scanner/scan_internal.h"
 
+/* The packet path: no allocation, no stdio (messages go through scan_notices). */
+#pragma GCC poison malloc calloc realloc free strdup fprintf printf fputs puts perror
+
 static uint16_t ptr_qtype(struct scan *s, uint32_t ref, bool phase2)
 {
     (void)s;

@@ -13,11 +13,13 @@
  * whatever its cause, goes through scan_lookup_end to the kind's done().
  */
 #include <sched.h>
-#include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "scanner/scan_internal.h"
+
+/* The packet path: no allocation, no stdio (messages go through scan_notices). */
+#pragma GCC poison malloc calloc realloc free strdup fprintf printf fputs puts perror
 
 /* ---- identity --------------------------------------------------------------- */
 
@@ -66,7 +68,6 @@ bool scan_use_0x20(struct scan *s, unsigned resolver)
  * lookup still gets its attempts (at most the retry cap) and ends as
  * tempfail/timeout. The choice is stored per attempt, so a reply is checked
  * against the resolver its attempt really went to. */
-#define SCAN_BREAKER_STREAK  32
 #define SCAN_BREAKER_OPEN_NS 1000000000ull
 
 unsigned scan_resolver_pick(struct scan *s, unsigned keyed, uint64_t now)
@@ -90,14 +91,8 @@ void scan_breaker_timeout(struct scan *s, struct worker *w, unsigned r)
     atomic_store(&s->res_open_until[r],
                  w->now_ns + (SCAN_BREAKER_OPEN_NS << (opens < 4 ? opens : 4)));
     cnt_add(&w->c.breaker_opens, 1);
-    if (atomic_exchange(&s->res_warned[r], 1) == 0) {
-        char txt[PKT_ADDR_TEXT_MAX];
-        pkt_addr_format(&s->cfg->resolvers[r].addr, txt, sizeof(txt));
-        fprintf(stderr,
-                "fcrscan: resolver %s stopped answering (%u timeouts in a row); new queries go "
-                "to the other resolvers until it answers again\n",
-                txt, SCAN_BREAKER_STREAK);
-    }
+    /* Said once, by the main thread (scan.c: notices). */
+    atomic_store_explicit(&s->res_warned[r], 1, memory_order_release);
 }
 
 void scan_breaker_answer(struct scan *s, unsigned r)
@@ -110,12 +105,13 @@ void scan_breaker_answer(struct scan *s, unsigned r)
     }
 }
 
-unsigned scan_attempt_timeout_ms(const struct scan_config *cfg, unsigned attempt)
+unsigned scan_attempt_timeout_ms(unsigned first_ms, unsigned attempt)
 {
-    uint64_t t = (uint64_t)cfg->timeout_ms << (attempt > 12 ? 12 : attempt);
-    if (t > TIMEOUT_MAX_MS && cfg->timeout_ms <= TIMEOUT_MAX_MS)
-        t = TIMEOUT_MAX_MS;
-    return (unsigned)t;
+    /* Doubling stops at SCAN_TIMEOUT_MAX_MS, or at the first timeout when
+     * that is longer already (then every attempt waits that long). */
+    uint64_t cap = first_ms > SCAN_TIMEOUT_MAX_MS ? first_ms : SCAN_TIMEOUT_MAX_MS;
+    uint64_t t = (uint64_t)first_ms << (attempt > 16 ? 16 : attempt);
+    return (unsigned)(t < cap ? t : cap);
 }
 
 /* ---- answers ------------------------------------------------------------------ */

@@ -18,6 +18,9 @@
 #include "scanner/checkpoint.h"
 #include "scanner/scan_internal.h"
 
+/* A worker thread: no stdio (messages go through scan_notices). */
+#pragma GCC poison fprintf printf fputs puts perror
+
 /* Enter the step "row into a ring, target no longer live": not while a
  * checkpoint takes stock (Dekker: both sides store, then load, seq_cst). */
 static void emit_enter(struct scan *s, struct worker *w)

@@ -11,10 +11,12 @@
  * told apart as duplicates, conflicts or late.
  */
 #include <sched.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "scanner/scan_internal.h"
+
+/* The packet path: no allocation, no stdio (messages go through scan_notices). */
+#pragma GCC poison malloc calloc realloc free strdup fprintf printf fputs puts perror
 
 static int resolver_index(const struct scan *s, const struct pkt_addr *a, uint16_t port)
 {
@@ -129,14 +131,9 @@ int scan_validate(struct scan *s, struct worker *w, const struct scan_lookup *l,
                 if (lower && !atomic_load_explicit(&s->res_case_ok[ri], memory_order_relaxed) &&
                     atomic_fetch_add(&s->res_case_lower[ri], 1) + 1 >= SCAN_0X20_LOWER_MAX &&
                     w->now_ns >= since + (uint64_t)s->cfg->timeout_ms * 1000000ull &&
-                    atomic_exchange(&s->res_no0x20[ri], 1) == 0) {
-                    char txt[PKT_ADDR_TEXT_MAX];
-                    pkt_addr_format(&s->cfg->resolvers[ri].addr, txt, sizeof(txt));
-                    fprintf(stderr,
-                            "fcrscan: resolver %s does not echo 0x20 case; "
-                            "its answers are now checked without case\n",
-                            txt);
-                }
+                    atomic_load(&s->res_no0x20[ri]) == 0)
+                    /* Said once, by the main thread (scan.c: notices). */
+                    atomic_store(&s->res_no0x20[ri], 1);
                 drop = STATS_DROP_CASE;
                 continue;
             }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "scanner/bits.h"
 #include "scanner/privs.h"
@@ -26,6 +27,37 @@ void scan_set_fatal(struct scan *s, const char *msg)
     if (atomic_compare_exchange_strong(&s->fatal, &expect, 1))
         snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s", msg);
     atomic_store(&s->stopping, 2);
+}
+
+void scan_notices(struct scan *s)
+{
+    const struct scan_config *cfg = s->cfg;
+    for (unsigned r = 0; r < cfg->nb_resolvers; r++) {
+        char txt[PKT_ADDR_TEXT_MAX], msg[PKT_ADDR_TEXT_MAX + 160];
+        bool breaker = !s->said_breaker[r] && atomic_load(&s->res_warned[r]);
+        bool no0x20 = !s->said_no0x20[r] && atomic_load(&s->res_no0x20[r]);
+        if (!breaker && !no0x20)
+            continue;
+        pkt_addr_format(&cfg->resolvers[r].addr, txt, sizeof(txt));
+        if (breaker) {
+            s->said_breaker[r] = true;
+            snprintf(msg, sizeof(msg),
+                     "resolver %s stopped answering (%u timeouts in a row); new queries go to "
+                     "the other resolvers until it answers again",
+                     txt, SCAN_BREAKER_STREAK);
+            if (cfg->hooks.notice != NULL)
+                cfg->hooks.notice(cfg->hooks.ctx, msg);
+        }
+        if (no0x20) {
+            s->said_no0x20[r] = true;
+            snprintf(msg, sizeof(msg),
+                     "resolver %s does not echo 0x20 case; its answers are now checked without "
+                     "case",
+                     txt);
+            if (cfg->hooks.notice != NULL)
+                cfg->hooks.notice(cfg->hooks.ctx, msg);
+        }
+    }
 }
 
 void scan_retire(struct scan *s, struct worker *w, uint32_t ref)
@@ -198,11 +230,21 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
         have[i] = ok;
     }
     for (unsigned i = 0; ok && i < s->nb_tx; i++) {
+        atomic_fetch_add(&s->tx_running, 1);
         ok = pthread_create(&th[i], NULL, scan_tx_main, &s->w[i]) == 0;
+        if (!ok)
+            atomic_fetch_sub(&s->tx_running, 1);
         have[i] = ok;
     }
     if (!ok)
         scan_set_fatal(s, "cannot start the scan threads");
+    /* This thread passes on what the workers noted until the TX workers
+     * are done (they decide when the scan ends). */
+    while (atomic_load(&s->tx_running) > 0) {
+        scan_notices(s);
+        struct timespec ts = { 0, 20000000 };
+        nanosleep(&ts, NULL);
+    }
     for (unsigned i = 0; i < s->nb_tx; i++)
         if (have[i])
             pthread_join(th[i], NULL);
@@ -214,6 +256,7 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
     atomic_store(&wa.quit, 1);
     if (have_wr)
         pthread_join(th_wr, NULL);
+    scan_notices(s);
 
     /* The last checkpoint, with every worker stopped and every row written. */
     if (cfg->hooks.checkpoint != NULL && !atomic_load(&s->fatal)) {

@@ -83,6 +83,11 @@ struct scan_hooks {
      * scan_run's thread after the workers stopped. */
     int (*checkpoint)(void *ctx, const uint64_t *next, const uint64_t *pending, size_t nb_pending,
                       unsigned nb);
+    /* May be NULL. Something the user should know, one line without the
+     * program name or a newline ("resolver 192.0.2.53 stopped answering
+     * ..."). The workers never print: they note, and scan_run's thread
+     * calls this within about 50 ms. Threading: scan_run's thread. */
+    void (*notice)(void *ctx, const char *text);
 };
 
 /* Effective settings; written before scan_run, const during it. */
@@ -91,7 +96,7 @@ struct scan_config {
     unsigned nb_resolvers;
     uint64_t rate;          /* global queries per second */
     uint64_t resolver_rate; /* per resolver, 0 = no extra cap */
-    unsigned timeout_ms;    /* first attempt; doubles per retry up to 6000 */
+    unsigned timeout_ms;    /* first attempt (scan_attempt_timeout_ms) */
     unsigned retries;       /* after the first attempt */
     unsigned max_ptr;       /* PTR names evaluated per target (1..32) */
     bool use_0x20;
@@ -114,6 +119,15 @@ struct scan_config {
      * drain, 2 = stop now. May be NULL. */
     volatile sig_atomic_t *stop;
 };
+
+#define SCAN_TIMEOUT_MAX_MS 6000u /* retries double the first timeout up to this */
+
+/*
+ * The timeout of attempt `attempt` (0 = first) in milliseconds: first_ms,
+ * doubled per retry up to SCAN_TIMEOUT_MAX_MS; a first timeout above that is
+ * kept for every attempt. Pure; any thread.
+ */
+unsigned scan_attempt_timeout_ms(unsigned first_ms, unsigned attempt);
 
 /* Why scan_run returned. */
 enum scan_end {

@@ -53,10 +53,10 @@
 #define FWD_EVICTING        UINT32_MAX
 #define WAIT_CLOSED         UINT64_MAX
 #define FWD_ADDRS_MAX       STATS_ADDRS_MAX /* addresses kept per forward answer */
-#define TIMEOUT_MAX_MS      6000u
 #define RECENT_SLOTS        65536u
 #define SCAN_0X20_LOWER_MAX 8u /* lower-cased answers before a resolver counts as non-0x20 */
 #define TCP_JOBS            1024u
+#define SCAN_BREAKER_STREAK 32 /* timeouts in a row that open a resolver's breaker */
 #define CAND_MAX            (2 * SCAN_HINDEX_WAYS) /* index candidates per key */
 
 /* Workers: TX queues 0..nb_tx-1, then RX queues, then the TCP worker. Each
@@ -245,7 +245,11 @@ struct scan {
     _Atomic uint32_t res_streak[SCAN_RESOLVERS_MAX];
     _Atomic uint32_t res_opens[SCAN_RESOLVERS_MAX];
     _Atomic uint64_t res_open_until[SCAN_RESOLVERS_MAX];
-    _Atomic uint8_t res_warned[SCAN_RESOLVERS_MAX];
+    _Atomic uint8_t res_warned[SCAN_RESOLVERS_MAX]; /* the breaker opened at least once */
+    /* Main thread only: which of those events the notice hook was told. */
+    bool said_breaker[SCAN_RESOLVERS_MAX];
+    bool said_no0x20[SCAN_RESOLVERS_MAX];
+    _Atomic unsigned tx_running;  /* TX workers not finished yet */
     _Atomic uint64_t active;      /* admitted targets without a record yet */
     _Atomic uint64_t ptr_pending; /* targets whose PTR lookup is running */
     _Atomic uint64_t started;
@@ -360,8 +364,6 @@ unsigned scan_resolver_pick(struct scan *s, unsigned keyed, uint64_t now);
 /* An attempt to resolver r timed out / r answered (circuit breaker). */
 void scan_breaker_timeout(struct scan *s, struct worker *w, unsigned r);
 void scan_breaker_answer(struct scan *s, unsigned r);
-/* The timeout of attempt a, milliseconds. Pure. */
-unsigned scan_attempt_timeout_ms(const struct scan_config *cfg, unsigned attempt);
 /* Order-independent fingerprint of an answer's content (conflicts). Pure. */
 uint64_t scan_reply_fp(const struct pkt_dns_reply *r);
 /* Ask TX to send the current attempt of ref (state gen). RX, TCP. */
@@ -470,6 +472,8 @@ void scan_tcp_queue(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned a
 
 /* ---- slot lifetime and failure (scan.c) -------------------------------------- */
 
+/* Tell the notice hook what the workers noted since (main thread). */
+void scan_notices(struct scan *s);
 /* Stop the run with msg (the first failure wins). Any thread. */
 void scan_set_fatal(struct scan *s, const char *msg);
 /* Retire ref (slot reused after a grace period) / reuse what is due. */

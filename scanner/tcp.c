@@ -19,6 +19,9 @@
 
 #include "scanner/scan_internal.h"
 
+/* A worker thread: no stdio (messages go through scan_notices). */
+#pragma GCC poison fprintf printf fputs puts perror
+
 void scan_tcp_queue(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned attempt, int ri,
                     const struct pkt_dns_reply *r)
 {
@@ -154,7 +157,7 @@ void *scan_tcp_main(void *arg)
                                     .edns = true };
         int qlen = pkt_dns_query_build(q, sizeof(q), &qs);
         int len = qlen > 0 ? tcp_query(&cfg->resolvers[j.resolver], q, (size_t)qlen, buf, 65535,
-                                       scan_attempt_timeout_ms(cfg, j.attempt))
+                                       scan_attempt_timeout_ms(cfg->timeout_ms, j.attempt))
                            : -EINVAL;
         cnt_add(&w->c.sent, 1);
         cnt_add(&w->c.tcp, 1);

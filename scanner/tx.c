@@ -15,6 +15,9 @@
 #include "scanner/checkpoint.h"
 #include "scanner/scan_internal.h"
 
+/* The packet path: no allocation, no stdio (messages go through scan_notices). */
+#pragma GCC poison malloc calloc realloc free strdup fprintf printf fputs puts perror
+
 static int cmp_dgram(const void *a, const void *b)
 {
     const struct pkt_dgram *x = a, *y = b;
@@ -139,7 +142,8 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
     if (attempt > 0)
         cnt_add(&w->c.retried, 1);
     timer_push(s, w, ref, state, attempt,
-               w->now_ns + (uint64_t)scan_attempt_timeout_ms(cfg, attempt) * 1000000ull);
+               w->now_ns +
+                   (uint64_t)scan_attempt_timeout_ms(cfg->timeout_ms, attempt) * 1000000ull);
 }
 
 /* End ref's lookup with a timeout (or an abort when stopping). TX only. */
@@ -410,5 +414,6 @@ void *scan_tx_main(void *arg)
             nanosleep(&ts, NULL);
         }
     }
+    atomic_fetch_sub(&s->tx_running, 1);
     return NULL;
 }

@@ -143,6 +143,12 @@ static void hook_tick(void *ctx, uint64_t now_ns, const struct stats_counters *s
         fputs(line, stderr);
 }
 
+static void hook_notice(void *ctx, const char *text)
+{
+    (void)ctx;
+    fprintf(stderr, "fcrscan: %s\n", text);
+}
+
 void run_hooks(struct run *r, struct scan_hooks *out)
 {
     *out = (struct scan_hooks){ .ctx = r,
@@ -151,5 +157,6 @@ void run_hooks(struct run *r, struct scan_hooks *out)
                                 .format = hook_format,
                                 .write = hook_write,
                                 .tick = hook_tick,
+                                .notice = hook_notice,
                                 .checkpoint = r->o->resume != NULL ? run_checkpoint : NULL };
 }
