@@ -245,7 +245,7 @@ bool scan_lookup_answer(struct scan *s, struct worker *w, uint32_t ref, uint64_t
         uint32_t tcp_st = scan_qs_make(gen, SCAN_Q_TCP | (phase2 ? SCAN_Q_PHASE2 : 0));
         uint32_t want = st;
         if (atomic_compare_exchange_strong(&l->state, &want, tcp_st))
-            scan_tcp_queue(s, ref, tcp_st, attempt, ri, r);
+            scan_tcp_queue(s, w, ref, tcp_st, attempt, ri, r);
         else
             scan_count_ended(s, w, l, want, r, key);
         return true;

@@ -119,7 +119,10 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     s->fwds = calloc(s->nb_fwds, sizeof(s->fwds[0]));
     s->recent = calloc(RECENT_SLOTS, sizeof(s->recent[0]));
     s->txreqs = calloc(nb_q, sizeof(s->txreqs[0]));
-    s->tcpjobs = calloc(TCP_JOBS, sizeof(s->tcpjobs[0]));
+    s->nb_tcpjobs = cfg->tcp_jobs > 0 ? cfg->tcp_jobs : SCAN_TCP_JOBS_DEFAULT;
+    s->tcp_conns = cfg->tcp_conns > 0 ? cfg->tcp_conns : SCAN_TCP_CONNS_DEFAULT;
+    s->tcp_per_server = cfg->tcp_per_server > 0 ? cfg->tcp_per_server : SCAN_TCP_PER_SERVER_DEFAULT;
+    s->tcpjobs = calloc(s->nb_tcpjobs, sizeof(s->tcpjobs[0]));
     s->live = calloc(s->nb_tgts, sizeof(s->live[0]));
     if (s->live == NULL || (cfg->hooks.checkpoint != NULL &&
                             (s->ck_pending = calloc(s->nb_tgts, sizeof(s->ck_pending[0]))) == NULL))
@@ -129,8 +132,8 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
         goto nomem;
     if (scan_idxq_init(&s->tgt_free, s->nb_tgts) || scan_idxq_init(&s->fwd_free, s->nb_fwds) ||
         scan_idxq_init(&s->fwd_idle, s->nb_fwds) || scan_idxq_init(&s->txreq_q, nb_q) ||
-        scan_idxq_init(&s->txreq_free, nb_q) || scan_idxq_init(&s->tcpjob_q, TCP_JOBS) ||
-        scan_idxq_init(&s->tcpjob_free, TCP_JOBS) || scan_hindex_init(&s->index, nb_q))
+        scan_idxq_init(&s->txreq_free, nb_q) || scan_idxq_init(&s->tcpjob_q, s->nb_tcpjobs) ||
+        scan_idxq_init(&s->tcpjob_free, s->nb_tcpjobs) || scan_hindex_init(&s->index, nb_q))
         goto nomem;
     for (uint32_t i = 0; i < s->nb_tgts; i++)
         scan_idxq_push(&s->tgt_free, i);
@@ -138,7 +141,7 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
         scan_idxq_push(&s->fwd_free, i);
     for (uint32_t i = 0; i < nb_q; i++)
         scan_idxq_push(&s->txreq_free, i);
-    for (uint32_t i = 0; i < TCP_JOBS; i++)
+    for (uint32_t i = 0; i < s->nb_tcpjobs; i++)
         scan_idxq_push(&s->tcpjob_free, i);
     /* Each slot's question buffer is its lookup's qname, for good. */
     for (uint32_t i = 0; i < s->nb_tgts; i++)

@@ -101,6 +101,12 @@ struct scan_config {
     unsigned max_ptr;       /* PTR names evaluated per target (1..32) */
     bool use_0x20;
     bool no_tcp;
+    /* TCP fallback: truncated answers that may wait (beyond them a lookup
+     * ends as tempfail/other), connections at once in all and per
+     * resolver. 0 takes the default (SCAN_TCP_*_DEFAULT). */
+    unsigned tcp_jobs;
+    unsigned tcp_conns;
+    unsigned tcp_per_server;
     bool rd;              /* recursion desired (true for resolvers) */
     double max_runtime_s; /* 0 = no limit */
     unsigned window;      /* targets in flight (slots) */
@@ -119,6 +125,10 @@ struct scan_config {
      * drain, 2 = stop now. May be NULL. */
     volatile sig_atomic_t *stop;
 };
+
+#define SCAN_TCP_JOBS_DEFAULT       1024
+#define SCAN_TCP_CONNS_DEFAULT      64
+#define SCAN_TCP_PER_SERVER_DEFAULT 16
 
 #define SCAN_TIMEOUT_MAX_MS 6000u /* retries double the first timeout up to this */
 

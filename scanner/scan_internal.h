@@ -55,7 +55,6 @@
 #define FWD_ADDRS_MAX       STATS_ADDRS_MAX /* addresses kept per forward answer */
 #define RECENT_SLOTS        65536u
 #define SCAN_0X20_LOWER_MAX 8u /* lower-cased answers before a resolver counts as non-0x20 */
-#define TCP_JOBS            1024u
 #define SCAN_BREAKER_STREAK 32 /* timeouts in a row that open a resolver's breaker */
 #define CAND_MAX            (2 * SCAN_HINDEX_WAYS) /* index candidates per key */
 
@@ -228,7 +227,10 @@ struct scan {
     struct scan_idxq txreq_q; /* values index txreqs */
     struct txreq *txreqs;
     struct scan_idxq txreq_free;
-    struct tcpjob *tcpjobs;
+    struct tcpjob *tcpjobs; /* nb_tcpjobs slots */
+    uint32_t nb_tcpjobs;
+    unsigned tcp_conns;      /* connections at once, in all */
+    unsigned tcp_per_server; /* ... and per resolver */
     struct scan_idxq tcpjob_q;
     struct scan_idxq tcpjob_free;
     uint16_t ports[2][PKT_ENGINE_PORTS_MAX];
@@ -466,9 +468,10 @@ void *scan_writer_main(void *arg);
 
 void *scan_tx_main(void *arg);
 void *scan_tcp_main(void *arg);
-/* Hand a truncated answer's query to the TCP worker. RX. */
-void scan_tcp_queue(struct scan *s, uint32_t ref, uint32_t tcp_state, unsigned attempt, int ri,
-                    const struct pkt_dns_reply *r);
+/* Hand a truncated answer's query (state tcp_state, set by the caller) to
+ * the TCP worker; with every job slot taken, end it at once. RX. */
+void scan_tcp_queue(struct scan *s, struct worker *w, uint32_t ref, uint32_t tcp_state,
+                    unsigned attempt, int ri, const struct pkt_dns_reply *r);
 
 /* ---- slot lifetime and failure (scan.c) -------------------------------------- */
 
