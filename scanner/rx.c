@@ -256,7 +256,7 @@ void *scan_rx_main(void *arg)
     struct scan *s = w->s;
     struct pkt_dgram d[PKT_ENGINE_BURST_MAX];
     while (!atomic_load(&s->all_done) && !atomic_load(&s->fatal)) {
-        unsigned n = s->cfg->engine->rx_burst(s->engine, w->q, d, PKT_ENGINE_BURST_MAX, 5);
+        unsigned n = s->cfg->engine_ops->rx_burst(s->engine, w->q, d, PKT_ENGINE_BURST_MAX, 5);
         w->now_ns = mono_ns();
         w->wall_ms = wall_ms();
         scan_epoch_enter(&s->epoch, w->id);

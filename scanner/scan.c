@@ -2,7 +2,7 @@
  * scanner/scan.c - one scan: setup, the threads, teardown.
  *
  * Sizes every table once from the configuration (window, forward table),
- * opens the engine (and drops privileges for the raw ones), starts the
+ * takes the engine the caller opened, starts the
  * writer, RX, TCP and TX threads (rooms of their own: rows.c, rx.c, tcp.c,
  * tx.c; the lookups they share: query.c, ptr.c, fwd.c), waits for the TX
  * workers to finish every target, stops the rest, takes the last
@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include "scanner/bits.h"
-#include "scanner/privs.h"
 #include "scanner/scan_internal.h"
 
 void scan_set_fatal(struct scan *s, const char *msg)
@@ -81,8 +80,6 @@ void scan_reclaim(struct scan *s, struct worker *w)
 
 static void scan_free(struct scan *s)
 {
-    if (s->engine != NULL)
-        s->cfg->engine->close(s->engine);
     free(s->tgts);
     free(s->fwds);
     scan_idxq_fini(&s->tgt_free);
@@ -182,16 +179,11 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     s->key_case = scan_key_derive(cfg->key.k0 ^ cfg->key.k1, "0x20");
     scan_nethash_init(&s->nethash, &cfg->key);
 
-    int rc = cfg->engine->open(&cfg->engine_cfg, &s->engine, res->error, sizeof(res->error));
-    if (rc != 0)
-        return rc;
-    if (cfg->drop_user != NULL) {
-        rc = scan_privs_drop(cfg->drop_user, res->error, sizeof(res->error));
-        if (rc != 0)
-            return rc; /* a failed drop aborts the run (S01) */
-    }
-    s->nb_ports[0] = cfg->engine->ports(s->engine, PKT_ADDR_V4, s->ports[0], PKT_ENGINE_PORTS_MAX);
-    s->nb_ports[1] = cfg->engine->ports(s->engine, PKT_ADDR_V6, s->ports[1], PKT_ENGINE_PORTS_MAX);
+    s->engine = cfg->engine;
+    s->nb_ports[0] =
+        cfg->engine_ops->ports(s->engine, PKT_ADDR_V4, s->ports[0], PKT_ENGINE_PORTS_MAX);
+    s->nb_ports[1] =
+        cfg->engine_ops->ports(s->engine, PKT_ADDR_V6, s->ports[1], PKT_ENGINE_PORTS_MAX);
     return 0;
 nomem:
     snprintf(res->error, sizeof(res->error),
@@ -204,8 +196,9 @@ nomem:
 int scan_run(const struct scan_config *cfg, struct scan_result *res)
 {
     memset(res, 0, sizeof(*res));
-    if (cfg->nb_resolvers == 0 || cfg->window == 0 || cfg->fwd_cap < 128 ||
-        cfg->retries > SCAN_RETRIES_MAX || cfg->max_ptr == 0 || cfg->line_max == 0) {
+    if (cfg->engine_ops == NULL || cfg->engine == NULL || cfg->nb_resolvers == 0 ||
+        cfg->window == 0 || cfg->fwd_cap < 128 || cfg->retries > SCAN_RETRIES_MAX ||
+        cfg->max_ptr == 0 || cfg->line_max == 0) {
         snprintf(res->error, sizeof(res->error), "invalid scan configuration");
         return -EINVAL;
     }
@@ -269,16 +262,16 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
             scan_set_fatal(s, "writing the checkpoint failed");
     }
     scan_sum_counters(s, &res->totals);
-    if (cfg->engine->rx_drops != NULL && s->engine != NULL) {
+    if (cfg->engine_ops->rx_drops != NULL && s->engine != NULL) {
         uint64_t fd[8] = { 0 };
-        cfg->engine->rx_drops(s->engine, fd);
+        cfg->engine_ops->rx_drops(s->engine, fd);
         for (unsigned i = 0; i < 8; i++)
             res->totals.dropped[STATS_DROP_FRAME_FIRST + i] += fd[i];
     }
     if (s->engine != NULL) {
-        if (cfg->engine->rx_missed != NULL)
-            res->totals.dropped[STATS_DROP_ENGINE_MISSED] += cfg->engine->rx_missed(s->engine);
-        res->totals.send_errors += cfg->engine->tx_errors(s->engine);
+        if (cfg->engine_ops->rx_missed != NULL)
+            res->totals.dropped[STATS_DROP_ENGINE_MISSED] += cfg->engine_ops->rx_missed(s->engine);
+        res->totals.send_errors += cfg->engine_ops->tx_errors(s->engine);
     }
     res->targets_started = atomic_load(&s->started);
     res->targets_done = atomic_load(&s->done_rows);

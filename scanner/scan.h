@@ -112,12 +112,12 @@ struct scan_config {
     unsigned window;      /* targets in flight (slots) */
     unsigned fwd_cap;     /* forward-name table entries */
     struct scan_key key;  /* per-run secret: IDs, ports, case bits */
-    const struct pkt_engine_ops *engine;
-    /* nb_txq TX and nb_rxq RX workers run, one per engine queue. */
+    /* The engine, open: the caller opened it with engine_cfg (and, for a
+     * raw engine, dropped privileges after), and closes it after scan_run
+     * (borrowed). nb_txq TX and nb_rxq RX workers run, one per queue. */
+    const struct pkt_engine_ops *engine_ops;
+    struct pkt_engine *engine;
     struct pkt_engine_config engine_cfg;
-    /* Raw engines: the user to become once the engine is open (privs.h);
-     * NULL keeps the process as it is (socket engine). */
-    const char *drop_user;
     size_t line_max;        /* largest formatted record, octets */
     unsigned checkpoint_ms; /* period of hooks.checkpoint (0: only at the end) */
     struct scan_hooks hooks;

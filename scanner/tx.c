@@ -35,7 +35,7 @@ static void tx_flush(struct scan *s, struct worker *w, struct txbatch *b)
     unsigned off = 0;
     unsigned spins = 0;
     while (off < b->n) {
-        unsigned k = s->cfg->engine->tx_burst(s->engine, w->q, b->d + off, b->n - off);
+        unsigned k = s->cfg->engine_ops->tx_burst(s->engine, w->q, b->d + off, b->n - off);
         off += k;
         if (k == 0) {
             if (++spins > 1000 || atomic_load(&s->stopping) == 2)

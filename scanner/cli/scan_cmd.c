@@ -24,6 +24,7 @@
 #include "packet/engine.h"
 #include "scanner/cli/scan_cmd.h"
 #include "scanner/keyed.h"
+#include "scanner/privs.h"
 #include "stats/summary.h"
 
 #define CKPT_PERIOD_MS 2000 /* --resume: a checkpoint every 2 s (with a zstd frame) */
@@ -570,6 +571,7 @@ int cli_scan_run(const struct cli_command *cmd, int argc, char **argv)
         return rc;
     if (o.recover != NULL)
         return cli_recover_file(o.recover);
+    struct pkt_engine *engine = NULL;
     struct scan_config *cfg = calloc(1, sizeof(*cfg));
     struct run run = { .o = &o, .ck_fd = { -1, -1 } };
     int status = CLI_EXIT_RUNTIME;
@@ -748,7 +750,7 @@ int cli_scan_run(const struct cli_command *cmd, int argc, char **argv)
     cfg->max_runtime_s = o.max_runtime;
     cfg->window = o.window;
     cfg->fwd_cap = o.window * 2;
-    cfg->engine = pkt_engine_find(o.engine);
+    cfg->engine_ops = pkt_engine_find(o.engine);
     cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = o.sockets,
                                                   .nb_txq = o.tx_queues,
                                                   .nb_rxq = o.rx_queues,
@@ -767,10 +769,10 @@ int cli_scan_run(const struct cli_command *cmd, int argc, char **argv)
         cfg->engine_cfg.peers[i] = cfg->resolvers[i].addr;
     cfg->engine_cfg.nb_peers = cfg->nb_resolvers;
     /* Raw engines give up root once their port is open (S01). */
-    cfg->drop_user = strcmp(o.engine, "socket") != 0 ? o.user : NULL;
+    const char *drop_user = strcmp(o.engine, "socket") != 0 ? o.user : NULL;
     for (unsigned i = 0; i < cfg->nb_resolvers; i++) {
         uint8_t fam = cfg->resolvers[i].addr.family;
-        if (cfg->drop_user != NULL &&
+        if (drop_user != NULL &&
             (fam == PKT_ADDR_V4 ? o.source_v4.family : o.source_v6.family) == 0) {
             status =
                 cli_usage_error(cmd, "a resolver's address family has no --source address", NULL);
@@ -796,14 +798,23 @@ int cli_scan_run(const struct cli_command *cmd, int argc, char **argv)
     /* A raw engine drops privileges once its port is up, and the unprivileged
      * user may not create files in the summary's directory: the summary is
      * created now and written in place at the end (stats/summary.h). */
-    if (o.summary != NULL && cfg->drop_user != NULL &&
+    if (o.summary != NULL && drop_user != NULL &&
         stats_summary_file_open(o.summary, summary_force, &sum_file, err, sizeof(err)) != 0) {
         fprintf(stderr, "fcrscan: %s\n", err);
         free(res);
         goto out;
     }
     int64_t started_ms = now_wall_ms();
-    rc = scan_run(cfg, res);
+    /* The engine is opened last, once every file the run writes is open:
+     * a raw engine then drops privileges (a failed drop ends the run, S01)
+     * and may not create files any more. */
+    rc = cfg->engine_ops->open(&cfg->engine_cfg, &engine, res->error, sizeof(res->error));
+    if (rc == 0 && drop_user != NULL)
+        rc = scan_privs_drop(drop_user, res->error, sizeof(res->error));
+    if (rc == 0) {
+        cfg->engine = engine;
+        rc = scan_run(cfg, res);
+    }
     if (run.show_progress)
         fputs("\n", stderr);
     const char *why;
@@ -858,6 +869,8 @@ int cli_scan_run(const struct cli_command *cmd, int argc, char **argv)
     }
     free(res);
 out:
+    if (engine != NULL)
+        cfg->engine_ops->close(engine);
     stats_summary_file_close(sum_file);
     stats_summary_free(sum);
     stats_sink_free(run.sink);

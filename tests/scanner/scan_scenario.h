@@ -509,7 +509,7 @@ static void config(struct scan_config *cfg, struct collect *c, uint16_t port, un
     cfg->window = window;
     cfg->fwd_cap = 256;
     cfg->key = (struct scan_key){ 0x0123456789abcdefull, 0xfedcba9876543210ull };
-    cfg->engine = &pkt_engine_socket;
+    cfg->engine_ops = &pkt_engine_socket;
     cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = 64, .want_v4 = true };
     cfg->line_max = 256;
     cfg->hooks = (struct scan_hooks){ .ctx = c,
@@ -519,6 +519,22 @@ static void config(struct scan_config *cfg, struct collect *c, uint16_t port, un
                                       .write = write_lines,
                                       .checkpoint = checkpoint };
     cfg->checkpoint_ms = 300; /* every one is checked against the rows written */
+}
+
+/* Open cfg's engine as configured, run the scan, close the engine: what
+ * the CLI does around scan_run. Returns scan_run's result (or the open's). */
+static int scenario_run(struct scan_config *cfg, struct scan_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    struct pkt_engine *e = NULL;
+    int rc = cfg->engine_ops->open(&cfg->engine_cfg, &e, res->error, sizeof(res->error));
+    if (rc != 0)
+        return rc;
+    cfg->engine = e;
+    rc = scan_run(cfg, res);
+    cfg->engine_ops->close(e);
+    cfg->engine = NULL;
+    return rc;
 }
 
 /* Targets without exactly one row with the rule's verdict (logged to stderr). */

@@ -26,7 +26,7 @@ int main(int argc, char **argv)
         static const unsigned queues[3][2] = { { 1, 1 }, { 2, 2 }, { 3, 4 } };
         cfg->engine_cfg.nb_txq = queues[run % 3][0];
         cfg->engine_cfg.nb_rxq = queues[run % 3][1];
-        int rc = scan_run(cfg, res);
+        int rc = scenario_run(cfg, res);
         responder_stop(resp);
         /* Rows, and every checkpoint against the rows written by then. */
         unsigned wrong = rc == 0 ? scenario_wrong_rows(c, true) + c->ck_violations : NB_TARGETS;

@@ -25,7 +25,7 @@ static struct fix *fix_new(unsigned window)
 /* Run the scan, stop the responder; returns scan_run's result. */
 static int fix_run(struct fix *f)
 {
-    int rc = scan_run(&f->cfg, &f->res);
+    int rc = scenario_run(&f->cfg, &f->res);
     responder_stop(&f->resp);
     return rc;
 }

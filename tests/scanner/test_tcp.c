@@ -24,8 +24,9 @@
 #include "packet/dns.h"
 #include "scanner/scan.h"
 
-#define NB  2048u /* targets 10.1.0.0 .. 10.1.7.255 */
-#define TCS 1280u /* of them truncated: more than the 1024 TCP job slots */
+#define NB   2048u /* targets 10.1.0.0 .. 10.1.7.255 */
+#define TCS  1280u /* of them truncated: far more than the job slots below */
+#define JOBS 64u
 
 static bool is_tc(unsigned i)
 {
@@ -189,14 +190,22 @@ Test(scan_tcp, a_silent_tcp_server_never_holds_up_udp_answers, .timeout = 240)
     cfg.resolvers[0].port = sv.port;
     cfg.nb_resolvers = 1;
     cfg.rate = 50000;
-    cfg.timeout_ms = 100; /* also each TCP connection's limit */
+    /* Long enough for a loaded machine's UDP answers; also each TCP
+     * connection's limit. 64 job slots, all connected at once: one round
+     * of silent connections, the rest find every slot taken. A reception
+     * that waited for TCP would wait for that round, its UDP answers would
+     * time out and be asked again. */
+    cfg.timeout_ms = 1000;
+    cfg.tcp_jobs = JOBS;
+    cfg.tcp_conns = JOBS;
+    cfg.tcp_per_server = JOBS;
     cfg.retries = 1;
     cfg.max_ptr = 16;
     cfg.rd = true;
     cfg.window = NB;
     cfg.fwd_cap = 2 * NB;
     cfg.key = (struct scan_key){ 0x1111, 0x2222 };
-    cfg.engine = &pkt_engine_socket;
+    cfg.engine_ops = &pkt_engine_socket;
     cfg.engine_cfg =
         (struct pkt_engine_config){ .nb_ports = 64, .want_v4 = true, .rcvbuf_len = 4u << 20 };
     cfg.line_max = 256;
@@ -205,7 +214,12 @@ Test(scan_tcp, a_silent_tcp_server_never_holds_up_udp_answers, .timeout = 240)
                                      .classify = classify,
                                      .format = format,
                                      .write = write_lines };
+    struct pkt_engine *e = NULL;
+    cr_assert_eq(pkt_engine_socket.open(&cfg.engine_cfg, &e, res.error, sizeof(res.error)), 0, "%s",
+                 res.error);
+    cfg.engine = e;
     int rc = scan_run(&cfg, &res);
+    pkt_engine_socket.close(e);
     server_stop(&sv);
     cr_assert_eq(rc, 0, "scan_run: %s", res.error);
     cr_assert_eq(rows.bad, 0);
