@@ -39,6 +39,15 @@ filler ranges.
                                         expected rows "no-ptr" for every address
                                         of CIDR (fields as the template's no-ptr
                                         rows), appended to OUT
+  faultlib.py malloc-sweep SHIM EXPECTED OUTDIR SPEC -- FCRSCAN ARGS...
+                                        R11: run FCRSCAN ARGS -o OUTDIR/N.jsonl once
+                                        per N of SPEC ("a-b/step,c-d,..." over the
+                                        allocation count; "end" is the count of a
+                                        run without failure) with the Nth
+                                        allocation failing (SHIM); each run must
+                                        exit 0 with every row, or 1 with a
+                                        message; never a signal or a hang; every
+                                        row written whole and as EXPECTED
   faultlib.py udp-stats                 this namespace's UDP counters (JSON):
                                         InDatagrams, RcvbufErrors (IPv4 + IPv6)
 """
@@ -310,10 +319,122 @@ def cmd_udp_stats():
     return 0
 
 
+def expected_rows(path):
+    exp = {}
+    for line in open(path):
+        if line.strip():
+            e = json.loads(line)
+            exp[e["ip"]] = e
+    return exp
+
+
+def row_problem(line, exp):
+    """Why one output line is not a right row (None when it is)."""
+    try:
+        r = json.loads(line)
+    except ValueError:
+        return "not JSON"
+    e = exp.get(r.get("ip"))
+    if e is None:
+        return "unexpected ip"
+    if r["verdict"] != e["verdict"] or set(r["flags"]) != set(e["flags"]):
+        return f"verdict/flags {r['verdict']} {r['flags']}, want {e['verdict']} {e['flags']}"
+    if sorted(r["ptr"]) != sorted(e["ptr"]):
+        return f"ptr {r['ptr']}"
+    return None
+
+
+def cmd_malloc_sweep(shim, expected, outdir, spec, *rest):
+    import subprocess
+    assert rest and rest[0] == "--", "malloc-sweep: -- FCRSCAN ARGS..."
+    cmd = list(rest[1:])
+    exp = expected_rows(expected)
+    log = os.path.join(outdir, "malloc.log")
+
+    def run(n):
+        out = os.path.join(outdir, f"{n}.jsonl")
+        for f in (out, log):
+            if os.path.exists(f):
+                os.unlink(f)
+        env = dict(os.environ, LD_PRELOAD=shim, FCRFAULT_MALLOC_LOG=log,
+                   FCRFAULT_MALLOC_FAIL=str(n))
+        try:
+            p = subprocess.run(cmd + ["-o", out], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=60)
+            rc, err = p.returncode, p.stderr.decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            rc, err = "hang", ""
+        info = open(log).read().split() if os.path.exists(log) else []
+        failed = "failed" in info
+        calls = int(info[info.index("calls") + 1]) if "calls" in info else None
+        rows = []
+        torn = False
+        if os.path.exists(out):
+            data = open(out, "rb").read()
+            torn = not data.endswith(b"\n") and data != b""
+            rows = data.decode(errors="replace").splitlines()
+            os.unlink(out)
+        return rc, err, failed, calls, rows, torn
+
+    rc, err, _, total, rows, _ = run(0)
+    nrows = len(rows)
+    if rc != 0 or total is None or nrows == 0:
+        print(f"faultlib: run without failure: exit {rc}, {len(rows)} rows, calls {total}\n{err}",
+              file=sys.stderr)
+        return 1
+    bad = [(l, row_problem(l, exp)) for l in rows if row_problem(l, exp)]
+    if bad:
+        print(f"faultlib: run without failure: wrong rows {bad[:3]}", file=sys.stderr)
+        return 1
+    ns = set()
+    for part in spec.replace("end", str(total)).split(","):
+        rng, _, step = part.partition("/")
+        a, _, b = rng.partition("-")
+        ns.update(range(int(a), int(b or a) + 1, int(step or 1)))
+    stats = {"ok": 0, "error": 0, "not reached": 0}
+    problems = []
+    for n in sorted(ns):
+        rc, err, failed, calls, rows, torn = run(n)
+        msgs = [l for l in err.splitlines() if l.startswith("fcrscan: ") and "warning" not in l]
+        why = None
+        if rc == "hang":
+            why = "no exit in 60 s"
+        elif rc < 0 or rc > 3:
+            why = f"exit {rc} (signal {-rc if rc < 0 else rc - 128})"
+        elif torn:
+            why = "torn last row"
+        elif rc == 0 and len(rows) != nrows:
+            why = f"exit 0 with {len(rows)} rows of {nrows}"
+        elif rc != 0 and not msgs:
+            why = f"exit {rc} without a message: {err.strip()[:200]!r}"
+        elif rc not in (0, 1):
+            why = f"exit {rc}, want 0 or 1: {msgs[:1]}"
+        else:
+            wrong = [(l[:80], row_problem(l, exp)) for l in rows if row_problem(l, exp)]
+            ips = [json.loads(l)["ip"] for l in rows]
+            if wrong:
+                why = f"wrong rows {wrong[:2]}"
+            elif len(ips) != len(set(ips)):
+                why = "a row twice"
+        if why:
+            problems.append(f"allocation {n}: {why}")
+        elif not failed:
+            stats["not reached"] += 1
+        else:
+            stats["ok" if rc == 0 else "error"] += 1
+    for p in problems[:20]:
+        print("faultlib: " + p, file=sys.stderr)
+    print(f"faultlib: {len(ns)} allocations of {total} failed in turn: {stats['ok']} runs "
+          f"complete anyway, {stats['error']} clean errors (exit 1 with a message), "
+          f"{stats['not reached']} not reached, {len(problems)} problems")
+    return 1 if problems else 0
+
+
 def main(argv):
     cmds = {"pid": cmd_pid, "signal": cmd_signal, "wait-wchan": cmd_wait_wchan,
             "sample": cmd_sample, "fifo-read": cmd_fifo_read, "slow-read": cmd_slow_read,
-            "flood": cmd_flood, "expect-noptr": cmd_expect_noptr, "udp-stats": cmd_udp_stats}
+            "flood": cmd_flood, "expect-noptr": cmd_expect_noptr, "udp-stats": cmd_udp_stats,
+            "malloc-sweep": cmd_malloc_sweep}
     if len(argv) < 2 or argv[1] not in cmds:
         print(__doc__, file=sys.stderr)
         return 2
