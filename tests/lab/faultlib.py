@@ -15,7 +15,8 @@ filler ranges.
                                         pipe_write, anon_pipe_write)
   faultlib.py sample PID OUT [PERIOD]   until PID exits, append one JSON line per
                                         PERIOD (0.2 s) to OUT: t (s), rss_kb
-                                        (VmRSS), fds (open descriptors)
+                                        (VmRSS), fds (open descriptors), udp_out
+                                        (UDP datagrams sent in its namespace)
   faultlib.py fifo-read FIFO COPY STALLED GO
                                         read FIFO into COPY through a 4 KiB pipe;
                                         after the first burst of data (a whole
@@ -157,10 +158,11 @@ def cmd_sample(pid, out, period="0.2"):
             try:
                 rss = int(proc_status(pid)["VmRSS"].split()[0])
                 fds = len(os.listdir(f"/proc/{pid}/fd"))
+                udp_out = udp_stats(f"/proc/{pid}/net")["OutDatagrams"]
             except (FileNotFoundError, KeyError, ProcessLookupError):
                 break
             f.write(json.dumps({"t": round(time.monotonic() - t0, 3), "rss_kb": rss,
-                                "fds": fds}) + "\n")
+                                "fds": fds, "udp_out": udp_out}) + "\n")
             f.flush()
             time.sleep(float(period))
     return 0
@@ -304,18 +306,23 @@ def cmd_expect_noptr(template, cidr, out):
     return 0
 
 
-def cmd_udp_stats():
-    res = {"InDatagrams": 0, "RcvbufErrors": 0}
-    lines = open("/proc/net/snmp").read().splitlines()
+def udp_stats(net="/proc/net"):
+    """UDP counters of a network namespace, IPv4 and IPv6 added up."""
+    res = {"InDatagrams": 0, "RcvbufErrors": 0, "OutDatagrams": 0}
+    lines = open(f"{net}/snmp").read().splitlines()
     udp = [l.split()[1:] for l in lines if l.startswith("Udp:")]
     for k, v in zip(udp[0], udp[1]):
         if k in res:
             res[k] += int(v)
-    for l in open("/proc/net/snmp6"):
+    for l in open(f"{net}/snmp6"):
         k, v = l.split()
-        if k in ("Udp6InDatagrams", "Udp6RcvbufErrors"):
+        if k[:4] == "Udp6" and k[4:] in res:
             res[k[4:]] += int(v)
-    print(json.dumps(res))
+    return res
+
+
+def cmd_udp_stats():
+    print(json.dumps(udp_stats()))
     return 0
 
 
