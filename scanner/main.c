@@ -1266,7 +1266,8 @@ int main(int argc, char **argv)
     cfg->rd = true;
     cfg->max_runtime_s = o.max_runtime;
     cfg->window = o.window;
-    cfg->fwd_cap = o.window * 2;
+    /* scan_run needs at least 128 forward entries; --window goes down to 16. */
+    cfg->fwd_cap = o.window * 2 < 128 ? 128 : o.window * 2;
     cfg->engine = pkt_engine_find(o.engine);
     cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = o.sockets,
                                                   .nb_txq = o.tx_queues,
