@@ -1365,6 +1365,10 @@ int main(int argc, char **argv)
                 .elapsed_ns = (uint64_t)(res->elapsed_s * 1e9),
                 .targets_total =
                     scan_targets_count(run.targets) + scan_targets_blocklisted(run.targets),
+                /* ::/0 with the default blocklist: 2^128 in all, one more than fits. */
+                .targets_total_carry =
+                    scan_targets_count(run.targets) + scan_targets_blocklisted(run.targets) <
+                    scan_targets_count(run.targets),
                 .targets_scanned = res->targets_done,
                 .targets_blocklisted = scan_targets_blocklisted(run.targets),
                 .totals = &res->totals,
