@@ -13,10 +13,13 @@ filler ranges.
                                         wait until a thread of PID sleeps in the
                                         kernel function named ...WCHAN... (e.g.
                                         pipe_write, anon_pipe_write)
-  faultlib.py sample PID OUT [PERIOD]   until PID exits, append one JSON line per
+  faultlib.py sample PID OUT [PERIOD [CKPT]]
+                                        until PID exits, append one JSON line per
                                         PERIOD (0.2 s) to OUT: t (s), rss_kb
                                         (VmRSS), fds (open descriptors), udp_out
-                                        (UDP datagrams sent in its namespace)
+                                        (UDP datagrams sent in its namespace),
+                                        pending (targets pending in the
+                                        checkpoint file CKPT, if given)
   faultlib.py fifo-read FIFO COPY STALLED GO
                                         read FIFO into COPY through a 4 KiB pipe;
                                         after the first burst of data (a whole
@@ -151,7 +154,18 @@ def cmd_wait_wchan(pid, wchan, seconds="30"):
     return 1
 
 
-def cmd_sample(pid, out, period="0.2"):
+def ckpt_pending(path):
+    """The number of pending targets in a checkpoint file (None: unreadable)."""
+    try:
+        for line in open(path):
+            if line.startswith("pending "):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def cmd_sample(pid, out, period="0.2", ckpt=None):
     t0 = time.monotonic()
     with open(out, "a") as f:
         while True:
@@ -161,8 +175,11 @@ def cmd_sample(pid, out, period="0.2"):
                 udp_out = udp_stats(f"/proc/{pid}/net")["OutDatagrams"]
             except (FileNotFoundError, KeyError, ProcessLookupError):
                 break
-            f.write(json.dumps({"t": round(time.monotonic() - t0, 3), "rss_kb": rss,
-                                "fds": fds, "udp_out": udp_out}) + "\n")
+            x = {"t": round(time.monotonic() - t0, 3), "rss_kb": rss, "fds": fds,
+                 "udp_out": udp_out}
+            if ckpt is not None:
+                x["pending"] = ckpt_pending(ckpt)
+            f.write(json.dumps(x) + "\n")
             f.flush()
             time.sleep(float(period))
     return 0
