@@ -45,9 +45,10 @@ filler ranges.
                                         rows), appended to OUT
   faultlib.py malloc-sweep SHIM EXPECTED OUTDIR SPEC -- FCRSCAN ARGS...
                                         R11: run FCRSCAN ARGS -o OUTDIR/N.jsonl once
-                                        per N of SPEC ("a-b/step,c-d,..." over the
-                                        allocation count; "end" is the count of a
-                                        run without failure) with the Nth
+                                        per N of SPEC ("a..b/step,c..d,..." over
+                                        the allocation count; "end" is the count
+                                        of a run without failure, "end-K" K less)
+                                        with the Nth
                                         allocation failing (SHIM); each run must
                                         exit 0 with every row, or 1 with a
                                         message; never a signal or a hang; every
@@ -410,11 +411,14 @@ def cmd_malloc_sweep(shim, expected, outdir, spec, *rest):
     if bad:
         print(f"faultlib: run without failure: wrong rows {bad[:3]}", file=sys.stderr)
         return 1
+    def value(x):  # "N", "end" or "end-K"
+        return total - int(x[4:] or 0) if x.startswith("end") else int(x)
+
     ns = set()
-    for part in spec.replace("end", str(total)).split(","):
+    for part in spec.split(","):
         rng, _, step = part.partition("/")
-        a, _, b = rng.partition("-")
-        ns.update(range(int(a), int(b or a) + 1, int(step or 1)))
+        a, _, b = rng.partition("..")
+        ns.update(range(max(1, value(a)), value(b or a) + 1, int(step or 1)))
     stats = {"ok": 0, "error": 0, "not reached": 0}
     problems = []
     for n in sorted(ns):
