@@ -11,9 +11,18 @@
  * library's own calls (stdio buffers, pthread, getpwnam). The real
  * allocator is glibc's, reached through its __libc_ entry points, so the
  * shim itself never allocates.
+ *
+ * Inside regcomp(3) only its first allocation is counted (and can fail):
+ * glibc's regcomp double-frees when a later one fails (re_dfa_add_node
+ * frees the arrays it reallocated while the DFA still points at the old
+ * ones; seen with Debian's 2.36-9+deb12u14, which already carries the
+ * CVE-2025-8058 fix), and that is glibc's bug, not the caller's. The first
+ * one still exercises the caller's handling of REG_ESPACE.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +38,7 @@ static long fail_at;
 static int log_fd = -1;
 static atomic_long count;
 static atomic_int ready;
+static _Thread_local int in_regcomp; /* 0 outside; 1 + allocations made inside */
 
 __attribute__((constructor)) static void failmalloc_init(void)
 {
@@ -55,6 +65,8 @@ __attribute__((destructor)) static void failmalloc_fini(void)
 static int must_fail(size_t size)
 {
     if (!atomic_load(&ready))
+        return 0;
+    if (in_regcomp > 0 && in_regcomp++ > 1)
         return 0;
     long n = atomic_fetch_add(&count, 1) + 1;
     if (fail_at <= 0 || n != fail_at)
@@ -109,4 +121,15 @@ void *memalign(size_t align, size_t size)
 void *valloc(size_t size)
 {
     return must_fail(size) ? NULL : __libc_memalign((size_t)sysconf(_SC_PAGESIZE), size);
+}
+
+int regcomp(regex_t *preg, const char *pattern, int cflags)
+{
+    static int (*real)(regex_t *, const char *, int);
+    if (real == NULL)
+        real = (int (*)(regex_t *, const char *, int))dlsym(RTLD_NEXT, "regcomp");
+    in_regcomp = 1;
+    int rc = real(preg, pattern, cflags);
+    in_regcomp = 0;
+    return rc;
 }
