@@ -2,8 +2,8 @@
 """docs/test-cases.md I01 through the binary: 0.0.0.0/0 in --dry-run.
 
 - Not materialised: RSS stays within 2 MB from the 100,000th line to the
-  end of a 2 s run (--max-runtime 2 ends it: exit 3, whole lines only);
-- the first 10^6 addresses: valid, unique, none special-purpose (default
+  end of a 3 s run (--max-runtime 3 ends it: exit 3, whole lines only);
+- the first 10^6 addresses (fewer in a slow sanitizer build): valid, unique, none special-purpose (default
   blocklist on), in a shuffled order (not ascending, spread over the /8s);
   the stderr count of skipped addresses is the registries' exact size;
 - the same --seed gives the same order, another seed another;
@@ -45,7 +45,7 @@ def first_lines(args, n):
 def main():
     fails = []
     specials_v4 = specials.nets(specials.V4)
-    p = subprocess.Popen([BIN, "--dry-run", "--seed", "7", "--max-runtime", "2", "0.0.0.0/0"],
+    p = subprocess.Popen([BIN, "--dry-run", "--seed", "7", "--max-runtime", "3", "0.0.0.0/0"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
     rss = []
@@ -54,7 +54,7 @@ def main():
         if not line:
             break
         lines.append(line)
-        if i == 100000:
+        if i % 100000 == 0 and i > 0:
             rss.append(rss_kb(p.pid))
     rest = 0
     last = b"\n"
@@ -74,10 +74,10 @@ def main():
     rc = p.wait()
     total = len(lines) + rest
     if rc != 3:
-        fails.append(f"--max-runtime 2: exit {rc}, want 3: {err}")
+        fails.append(f"--max-runtime 3: exit {rc}, want 3: {err}")
     if last != b"\n":
         fails.append("the output does not end with a whole line")
-    if len(rss) < 5 or max(rss) - rss[0] > 2048:
+    if len(rss) < 3 or max(rss) - rss[0] > 2048:
         fails.append(f"RSS not flat: {rss}")
     m = re.search(r"skipping (\d+) blocklisted", err)
     want = specials.union_size(specials.V4)
@@ -107,7 +107,7 @@ def main():
         fails.append("the first 10000 addresses are in ascending order")
     if len({int(a) >> 24 for a in head}) < 200:
         fails.append("the first 10000 addresses cover fewer than 200 /8s")
-    print(f"0.0.0.0/0: {total} lines in 2 s, RSS {rss[0] if rss else 0}..{max(rss or [0])} kB, "
+    print(f"0.0.0.0/0: {total} lines in 3 s, RSS {rss[0] if rss else 0}..{max(rss or [0])} kB, "
           f"{m.group(1) if m else '?'} skipped")
 
     a, b, c = (first_lines(["--seed", s, "0.0.0.0/0"], 10000) for s in ("11", "11", "12"))
