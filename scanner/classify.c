@@ -101,11 +101,44 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t err_
 }
 
 /*
+ * Does libpsl hold this ICANN rule (p[0..len), as in the file)? libpsl
+ * drops a rule it cannot store (an allocation failing while it loads) and
+ * says nothing, which would silently change verdict flags
+ * (docs/test-cases.md R11). Only ASCII rules are checked: libpsl keeps
+ * those as written (IDN rules are stored converted).
+ */
+static bool psl_has_rule(const psl_ctx_t *psl, const char *p, size_t len)
+{
+    char rule[256];
+    bool exception = p[0] == '!';
+    if (exception) {
+        p++;
+        len--;
+    }
+    /* A wildcard "*.x" makes x itself a public suffix. */
+    if (len > 2 && p[0] == '*' && p[1] == '.') {
+        p += 2;
+        len -= 2;
+    }
+    if (len == 0 || len >= sizeof(rule))
+        return true;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)p[i] >= 0x80 || p[i] == '*')
+            return true;
+    memcpy(rule, p, len);
+    rule[len] = '\0';
+    return psl_is_public_suffix2(psl, rule, PSL_TYPE_ICANN) != exception;
+}
+
+/*
  * Read the list once ourselves before libpsl does: libpsl reports failure as
  * a bare NULL, while a startup error has to say what is wrong, and the scan
- * yields the longest ICANN rule for the suffix walk. Returns 0 or -1 (err set).
+ * yields the longest ICANN rule for the suffix walk. With loaded non-NULL
+ * (a second pass, after libpsl has loaded the file), every ASCII ICANN rule
+ * must be in it. Returns 0 or -1 (err set).
  */
-static int psl_scan_file(const char *path, unsigned *max_labels, char *err, size_t err_len)
+static int psl_scan_file(const char *path, const psl_ctx_t *loaded, unsigned *max_labels, char *err,
+                         size_t err_len)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
@@ -139,6 +172,15 @@ static int psl_scan_file(const char *path, unsigned *max_labels, char *err, size
         for (size_t i = 0; i < word; i++)
             labels += p[i] == '.';
         nb_rules++;
+        if (loaded != NULL && !psl_has_rule(loaded, line, (size_t)(p - line) + word)) {
+            set_err(err, err_len,
+                    "public suffix list %s: libpsl lost the rule '%.*s' while loading it (out of "
+                    "memory?)",
+                    path, (int)(word < 100 ? word : 100), p);
+            free(line);
+            fclose(f);
+            return -1;
+        }
         if (labels > max)
             max = labels;
     }
@@ -322,13 +364,16 @@ struct scan_classifier *scan_classifier_new(const char *psl_path, const char *pa
         set_err(err, err_len, "classifier: out of memory");
         return NULL;
     }
-    if (psl_scan_file(psl_path, &c->psl_max_labels, err, err_len) != 0)
+    if (psl_scan_file(psl_path, NULL, &c->psl_max_labels, err, err_len) != 0)
         goto fail;
     c->psl = psl_load_file(psl_path);
     if (c->psl == NULL) {
         set_err(err, err_len, "public suffix list %s: libpsl could not load it", psl_path);
         goto fail;
     }
+    unsigned again;
+    if (psl_scan_file(psl_path, c->psl, &again, err, err_len) != 0)
+        goto fail;
     if (patterns_load(c, patterns_path, err, err_len) != 0)
         goto fail;
     return c;

@@ -355,6 +355,28 @@ void stats_json_u128(struct stats_json *j, stats_u128 v)
         emit(j, tmp, stats_u128_format(v, tmp));
 }
 
+void stats_json_u128_carry(struct stats_json *j, bool carry, stats_u128 v)
+{
+    /* 2^128 has 39 digits, v at most 39: add them as decimal strings. */
+    static const char two128[] = "340282366920938463463374607431768211456";
+    char d[STATS_U128_TEXT_MAX], out[STATS_U128_TEXT_MAX + 1];
+    if (!carry) {
+        stats_json_u128(j, v);
+        return;
+    }
+    if (!before_value(j))
+        return;
+    size_t n = stats_u128_format(v, d), m = sizeof(two128) - 1, o = sizeof(out);
+    unsigned c = 0;
+    for (size_t i = 0; i < m || c != 0; i++) {
+        unsigned x = c + (i < m ? (unsigned)(two128[m - 1 - i] - '0') : 0) +
+                     (i < n ? (unsigned)(d[n - 1 - i] - '0') : 0);
+        out[--o] = (char)('0' + x % 10);
+        c = x / 10;
+    }
+    emit(j, out + o, sizeof(out) - o);
+}
+
 void stats_json_fixed(struct stats_json *j, double v, unsigned decimals)
 {
     static const uint64_t pow10[10] = { 1,      10,      100,      1000,      10000,

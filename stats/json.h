@@ -81,6 +81,9 @@ void stats_json_strn(struct stats_json *j, const char *s, size_t len);
 void stats_json_u64(struct stats_json *j, uint64_t v);
 void stats_json_i64(struct stats_json *j, int64_t v);
 void stats_json_u128(struct stats_json *j, stats_u128 v);
+/* 2^128 + v when carry, else v: a count that can reach 2^128 (every IPv6
+ * address, as the sum of targets and blocklisted ones). Owner. */
+void stats_json_u128_carry(struct stats_json *j, bool carry, stats_u128 v);
 /*
  * v rounded to `decimals` (0..9) fraction digits, written without exponent
  * and independently of the C locale. NaN and infinities are written as null

@@ -260,7 +260,7 @@ void stats_summary_render(const struct stats_summary *s, const struct stats_summ
     stats_json_key(j, "targets");
     stats_json_object_begin(j);
     stats_json_key(j, "total");
-    stats_json_u128(j, run->targets_total);
+    stats_json_u128_carry(j, run->targets_total_carry, run->targets_total);
     stats_json_key(j, "scanned");
     stats_json_u128(j, run->targets_scanned);
     stats_json_key(j, "blocklisted");

@@ -70,6 +70,7 @@ struct stats_summary_run {
     int64_t finished_ms;
     uint64_t elapsed_ns;                 /* monotonic duration of the run */
     stats_u128 targets_total;            /* targets after parsing, before the blocklist */
+    bool targets_total_carry;            /* the total is 2^128 + targets_total (::/0) */
     stats_u128 targets_scanned;          /* targets with a row */
     stats_u128 targets_blocklisted;      /* targets skipped by the blocklist */
     const struct stats_counters *totals; /* summed counters (stats_counters_sum); NULL = zeros */

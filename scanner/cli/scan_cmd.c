@@ -749,7 +749,8 @@ int cli_scan_run(const struct cli_command *cmd, int argc, char **argv)
     cfg->rd = true;
     cfg->max_runtime_s = o.max_runtime;
     cfg->window = o.window;
-    cfg->fwd_cap = o.window * 2;
+    /* scan_run needs at least 128 forward entries; --window goes down to 16. */
+    cfg->fwd_cap = o.window * 2 < 128 ? 128 : o.window * 2;
     cfg->engine_ops = pkt_engine_find(o.engine);
     cfg->engine_cfg = (struct pkt_engine_config){ .nb_ports = o.sockets,
                                                   .nb_txq = o.tx_queues,
@@ -852,6 +853,10 @@ int cli_scan_run(const struct cli_command *cmd, int argc, char **argv)
                 .elapsed_ns = (uint64_t)(res->elapsed_s * 1e9),
                 .targets_total =
                     scan_targets_count(run.targets) + scan_targets_blocklisted(run.targets),
+                /* ::/0 with the default blocklist: 2^128 in all, one more than fits. */
+                .targets_total_carry =
+                    scan_targets_count(run.targets) + scan_targets_blocklisted(run.targets) <
+                    scan_targets_count(run.targets),
                 .targets_scanned = res->targets_done,
                 .targets_blocklisted = scan_targets_blocklisted(run.targets),
                 .totals = &res->totals,

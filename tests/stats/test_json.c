@@ -179,6 +179,24 @@ Test(stats_json, integers_cover_the_full_ranges)
                      "[-9223372036854775808,9223372036854775807,0,18446744073709551615]\n");
 }
 
+/* docs/test-cases.md I02: every IPv6 address plus its blocklisted part is 2^128. */
+Test(stats_json, counts_with_a_carry_reach_two_to_the_129)
+{
+    struct stats_json j;
+    stats_json_init(&j, buf, sizeof(buf), 0);
+    stats_json_array_begin(&j);
+    stats_json_u128_carry(&j, false, 7);
+    stats_json_u128_carry(&j, true, 0);
+    stats_json_u128_carry(&j, true, 1);
+    stats_json_u128_carry(&j, true, (stats_u128)UINT64_MAX + 1);
+    stats_json_u128_carry(&j, true, ~(stats_u128)0);
+    stats_json_array_end(&j);
+    cr_assert_str_eq(finish_ok(&j), "[7,340282366920938463463374607431768211456,"
+                                    "340282366920938463463374607431768211457,"
+                                    "340282366920938463481821351505477763072,"
+                                    "680564733841876926926749214863536422911]\n");
+}
+
 Test(stats_json, fixed_point_numbers_round_and_never_print_nan)
 {
     static const struct {
