@@ -106,10 +106,25 @@ def main():
             ok(rc == 0, "%s: shards" % world, o)
             rc, o = run(exp, paths[0], paths[2])
             ok(rc == 1 and "missing from actual" in o, "%s: missing shard detected" % world, o)
-            rc, o = run("--subset", exp, paths[0], paths[2])
-            ok(rc == 0 and "(subset of %d), 0 mismatches" % len(rows) in o, "%s: --subset" % world, o)
-            rc, o = run("--subset", exp, paths[0], paths[0])
+            present = len(parts[0]) + len(parts[2])
+            rc, o = run("--subset", "--min-rows", str(present), exp, paths[0], paths[2])
+            ok(rc == 0 and "(subset of %d, at least %d wanted), 0 mismatches" % (len(rows), present) in o,
+               "%s: --subset" % world, o)
+            rc, o = run("--subset", "--min-rows", "1", exp, paths[0], paths[0])
             ok(rc == 1 and "duplicate row" in o, "%s: --subset still rejects duplicates" % world, o)
+            # An interrupted run must have written something: --subset needs
+            # a minimum, fewer rows than it (none at all, too) fail.
+            rc, o = run("--subset", exp, paths[0])
+            ok(rc == 2 and "--min-rows" in o, "%s: --subset without --min-rows is refused" % world, o)
+            rc, o = run("--subset", "--min-rows", str(present + 1), exp, paths[0], paths[2])
+            ok(rc == 1 and "only %d expected rows present, want at least %d" % (present, present + 1) in o,
+               "%s: --subset with fewer rows than --min-rows" % world, o)
+            empty = os.path.join(tmp, world + "-empty.jsonl")
+            write(empty, [])
+            rc, o = run("--subset", "--min-rows", "1", exp, empty)
+            ok(rc == 1 and "only 0 expected rows present" in o, "%s: --subset on an empty file" % world, o)
+            rc, o = run("--subset", "--min-rows", "-1", exp, empty)
+            ok(rc == 2, "%s: negative --min-rows refused" % world, o)
             if world != "default":
                 continue
             # Single mutations that must be caught, on the declared cases only
