@@ -20,12 +20,16 @@ Checks:
     without --min-rows is a usage error), and no other ip appears;
   - per row: verdict, stage, reason, flags (as a set), ptr (as a sorted
     list: resolvers rotate RRsets), names (as a set of (name, status,
-    sorted addrs)). queries, elapsed_ms, ts and ptr_rcode are not compared.
+    sorted addrs)), and ptr_rcode when the expected row has "ptr_rcode" or
+    "ptr_rcode_any". queries, elapsed_ms and ts are not compared.
 
 Expected-file conventions (written by scripts/lab/world.py):
   - "reason": one allowed tempfail reason; "reason_any": [..] when several
     are legitimate (a dead server ends in SERVFAIL or in a client timeout
     depending on resolver timing). The actual row's "reason" must be one.
+  - "ptr_rcode": the rcode of the final PTR reply (NOERROR, NXDOMAIN,
+    SERVFAIL, REFUSED, ..., TIMEOUT when none came); "ptr_rcode_any": [..]
+    when timing decides, as for reason_any.
   - names[].reason_any: allowed reasons of a tempfail name; checked only when
     the actual name carries a "reason".
   - "max_evaluated": N on multi-ptr-over-limit rows: which N names get
@@ -151,6 +155,11 @@ def compare_row(exp, act):
             diffs.append("reason: expected one of %s, got %s" % (exp["reason_any"], act.get("reason")))
     elif act.get("reason") != exp.get("reason"):
         diffs.append("reason: expected %s, got %s" % (exp.get("reason"), act.get("reason")))
+    if "ptr_rcode_any" in exp:
+        if act.get("ptr_rcode") not in exp["ptr_rcode_any"]:
+            diffs.append("ptr_rcode: expected one of %s, got %s" % (exp["ptr_rcode_any"], act.get("ptr_rcode")))
+    elif "ptr_rcode" in exp and act.get("ptr_rcode") != exp["ptr_rcode"]:
+        diffs.append("ptr_rcode: expected %s, got %s" % (exp["ptr_rcode"], act.get("ptr_rcode")))
     af = act.get("flags") if isinstance(act.get("flags"), list) else []
     if set(af) != set(exp["flags"]) or len(af) != len(set(af)):
         diffs.append("flags: expected %s, got %s (missing %s, extra %s)"
