@@ -59,6 +59,7 @@ struct tgt {
     _Atomic uint32_t nocase;                      /* bit a: attempt a went out without 0x20 */
     _Atomic uint8_t res_of[SCAN_RETRIES_MAX + 1]; /* resolver attempt a went to */
     _Atomic uint8_t temp_reason;                  /* SERVFAIL/REFUSED seen on an earlier attempt */
+    _Atomic int16_t temp_rcode;                   /* and its rcode (-1: none) */
     struct pkt_addr ip;
     uint8_t rev_len;
     uint8_t rev[PKT_REV_V6_MAX];
@@ -1169,7 +1170,8 @@ static void tx_expire(struct scan *s, struct worker *w, uint32_t ref, uint32_t s
     } else {
         struct tgt *t = &s->tgts[ref];
         fp_store(&t->fp, FP_NONE);
-        ptr_done(s, w, ref, outcome, reason, -1, NULL, NULL);
+        /* ptr_rcode agrees with the reason: the last reply's rcode, if one came. */
+        ptr_done(s, w, ref, outcome, reason, atomic_load(&t->temp_rcode), NULL, NULL);
     }
 }
 
@@ -1268,6 +1270,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     atomic_store(&t->queries, 0);
     atomic_store(&t->nocase, 0);
     atomic_store(&t->temp_reason, 0);
+    atomic_store(&t->temp_rcode, -1);
     atomic_store(&t->outstanding, 0);
     t->hkey = tgt_hash(&a);
     atomic_fetch_add(&s->active, 1);
@@ -1678,6 +1681,8 @@ static bool handle(struct scan *s, struct worker *w, uint32_t ref, uint64_t key,
             /* Should the remaining attempts only time out (a silent
              * resolver), this is the more telling reason to end with. */
             atomic_store(is_fwd ? &f->temp_reason : &t->temp_reason, reason);
+            if (!is_fwd)
+                atomic_store(&t->temp_rcode, (int16_t)r->rcode);
             request_send(s, ref, gen);
         } else if (!scan_qs_pending(st, &cur, &p2))
             count_ended(s, w, stp, st, is_fwd ? &f->fp : &t->fp, r, key);
