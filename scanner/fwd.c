@@ -121,6 +121,7 @@ static bool fwd_alloc(struct scan *s, uint32_t *ref_out)
     atomic_store(&f->l.queries, 0);
     atomic_store(&f->l.nocase, 0);
     atomic_store(&f->l.temp_reason, 0);
+    atomic_store(&f->l.temp_rcode, -1);
     atomic_store(&f->in_idle, 0);
     f->noquery = false;
     f->outcome = f->other_outcome = SCAN_OUTCOME_TEMP;
@@ -288,6 +289,7 @@ static void fwd_done(struct scan *s, struct worker *w, uint32_t ref, const struc
         uint32_t gen = scan_qs_gen(atomic_load(&f->l.state));
         atomic_store(&f->l.nocase, 0);
         atomic_store(&f->l.temp_reason, 0);
+        atomic_store(&f->l.temp_rcode, -1);
         atomic_store(&f->l.state, scan_qs_pending_make(gen, 0, true));
         scan_request_send(s, ref, gen);
         return;

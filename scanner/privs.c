@@ -72,8 +72,12 @@ int scan_privs_drop(const char *user, char *err, size_t err_len)
             snprintf(err, err_len, "dropping privileges: setuid(0) still works");
             return -EPERM;
         }
-        if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0) {
-            snprintf(err, err_len, "dropping privileges: still root after setresuid");
+        /* All three IDs of each kind: a saved ID of 0 is a way back. */
+        gid_t rgid, egid, sgid;
+        if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0)
+            return fail(err, err_len, "getresuid/getresgid");
+        if (ruid == 0 || euid == 0 || suid == 0 || rgid == 0 || egid == 0 || sgid == 0) {
+            snprintf(err, err_len, "dropping privileges: a user or group ID is still 0");
             return -EPERM;
         }
     }

@@ -264,6 +264,7 @@ bool scan_lookup_answer(struct scan *s, struct worker *w, uint32_t ref, uint64_t
             /* Should the remaining attempts only time out (a silent
              * resolver), this is the more telling reason to end with. */
             atomic_store(&l->temp_reason, reason);
+            atomic_store(&l->temp_rcode, (int16_t)r->rcode);
             scan_request_send(s, ref, gen);
         } else if (!scan_qs_pending(want, &cur, &p2))
             scan_count_ended(s, w, l, want, r, key);

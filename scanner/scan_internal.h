@@ -78,6 +78,7 @@ struct scan_lookup {
     _Atomic uint32_t nocase;                      /* bit a: attempt a went out without 0x20 */
     _Atomic uint8_t res_of[SCAN_RETRIES_MAX + 1]; /* resolver attempt a went to */
     _Atomic uint8_t temp_reason;                  /* SERVFAIL/REFUSED seen on an earlier attempt */
+    _Atomic int16_t temp_rcode;                   /* ... and its rcode (-1: none) */
     uint8_t qname_len;
     uint8_t *qname; /* the slot's own question buffer (lower case), set at setup */
     uint64_t hkey;  /* index key (keyed hash of the question) */

@@ -156,10 +156,11 @@ static void tx_expire(struct scan *s, struct worker *w, uint32_t ref, uint32_t s
         return; /* answered meanwhile */
     /* A timeout after SERVFAIL/REFUSED from another resolver ends with that. */
     uint8_t reason = atomic_load(&l->temp_reason);
+    /* ... and then its rcode is the final one (ptr_rcode agrees with the reason). */
     struct scan_ended e = { .outcome = abort_now ? OUTCOME_ABORT : SCAN_OUTCOME_TEMP,
                             .reason = reason != 0 ? reason : STATS_REASON_TIMEOUT,
                             .phase2 = (state & SCAN_Q_PHASE2) != 0,
-                            .rcode = -1 };
+                            .rcode = reason != 0 ? atomic_load(&l->temp_rcode) : -1 };
     scan_lookup_end(s, w, ref, &e);
 }
 
@@ -279,6 +280,7 @@ static bool tx_admit(struct scan *s, struct worker *w, struct txbatch *b, bool *
     atomic_store(&t->l.queries, 0);
     atomic_store(&t->l.nocase, 0);
     atomic_store(&t->l.temp_reason, 0);
+    atomic_store(&t->l.temp_rcode, -1);
     atomic_store(&t->outstanding, 0);
     t->l.hkey = hkey;
     atomic_fetch_add(&s->active, 1);

@@ -3,8 +3,8 @@
 
 For every expected row: ask the lab resolver (from the scanner namespace) for
 the PTR of the target, then A and AAAA for every usable PTR name, and check
-that what the real servers answer is consistent with the row: reverse rcode,
-PTR set, CNAME in the reverse chain (cname-reverse), TC over UDP (truncated),
+that what the real servers answer is consistent with the row: reverse rcode
+(and the row's ptr_rcode / ptr_rcode_any), PTR set, CNAME in the reverse chain (cname-reverse), TC over UDP (truncated),
 forward address sets per names[].status, wrong-family, forward-cname,
 temporary failures (SERVFAIL or no answer), and that the row's verdict follows
 from its name statuses by the rules of docs/output.md. It does not check the
@@ -192,14 +192,14 @@ def check(rows, dig):
         rc = res["rcode"]
         ptrs = sorted({norm_name(d) for _, t, d in res["answer"] if t == "PTR"})
         v = r["verdict"]
+        rcodes = r.get("ptr_rcode_any") or ([r["ptr_rcode"]] if "ptr_rcode" in r else None)
+        if rcodes is not None and rc not in rcodes:
+            err(r, "PTR rcode %s, expected ptr_rcode %s" % (rc, " or ".join(rcodes)))
         if v == "tempfail" and r.get("stage") == "reverse":
-            if rc not in ("SERVFAIL", "TIMEOUT"):
-                err(r, "reverse tempfail expected, got %s %s" % (rc, ptrs))
             allowed = r.get("reason_any") or [r.get("reason")]
-            if rc == "SERVFAIL" and "servfail" not in allowed:
-                err(r, "SERVFAIL but reason allows %s" % allowed)
-            if rc == "TIMEOUT" and "timeout" not in allowed:
-                err(r, "no answer but reason allows %s" % allowed)
+            rc_of = {"servfail": "SERVFAIL", "timeout": "TIMEOUT", "refused": "REFUSED"}
+            if rc not in [rc_of.get(a) for a in allowed]:
+                err(r, "reverse tempfail with reason %s expected, got %s %s" % (allowed, rc, ptrs))
             continue
         if v == "no-ptr":
             if rc != "NXDOMAIN":

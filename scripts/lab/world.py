@@ -69,6 +69,10 @@ UNBOUND_DEFAULT_ZONES = [
 
 REASONS_DEAD = ["servfail", "timeout"]   # resolver timing decides
 REASONS_REFUSED = ["servfail"]           # Unbound turns REFUSED into SERVFAIL
+# ptr_rcode of a reverse tempfail: the rcode of the last PTR reply, or
+# TIMEOUT when none came (the same timing as the reasons above).
+RCODES_DEAD = ["SERVFAIL", "TIMEOUT"]
+RCODES_REFUSED = ["SERVFAIL"]
 
 # Tokens that feed docs/classification.md S5/W2/W4; non-generic names in this world avoid
 # all of them (and digits), so no classifier rule can fire on them.
@@ -403,9 +407,13 @@ class World:
         if chain:
             flags.add("cname-reverse")
         extra = {}
+        # RFC 6604: after a CNAME the rcode is that of the last name.
+        extra["ptr_rcodes"] = {"ANSWER": ["NOERROR"], "NODATA": ["NOERROR"],
+                               "NXDOMAIN": ["NXDOMAIN"]}.get(out)
         if out == "TEMP":
             row.update(verdict="tempfail", stage="reverse")
             extra["reasons"] = reasons
+            extra["ptr_rcodes"] = RCODES_DEAD if reasons == REASONS_DEAD else RCODES_REFUSED
             return row, flags, [], [], extra
         if out == "NXDOMAIN":
             row["verdict"] = "no-ptr"
@@ -518,6 +526,10 @@ class World:
                         row["reason"] = reasons[0]
                     else:
                         row["reason_any"] = list(reasons)
+                if len(extra["ptr_rcodes"]) == 1:
+                    row["ptr_rcode"] = extra["ptr_rcodes"][0]
+                else:
+                    row["ptr_rcode_any"] = list(extra["ptr_rcodes"])
                 row["flags"] = sorted(flags)
                 row["ptr"] = sorted(ptrs)
                 row["names"] = sorted(names, key=lambda n: n["name"])
@@ -1060,12 +1072,49 @@ def build_default(w):
     E(p + "b0", "pass", "pass-dual-stack-name")
 
     # --- hooks outside the targets (no expected rows) ------------------------
+    by_hand(w)
     # A wildcard in ip6.arpa for the future IPv6 walk tests: 2001:db8:cafe::/48.
     wz = rev6_zone("2001:db8:cafe::", 48)
     w.zone(wz, "rev")
     w.add("*." + wz, "PTR", "wildcard.example.net.")
     w.notes.append("2001:db8:cafe::/48 has a wildcard PTR (*.%s) -> wildcard.example.net; not in targets" % wz)
     w.finish()
+
+
+# Records whose expected rows are written by hand in tests/lab/by-hand.jsonl,
+# not computed here: these names exercise rules this file would otherwise
+# restate from the scanner's own lists (provider patterns, keywords, the
+# Public Suffix List's sections, placeholders). 198.18.200.0/28 is outside
+# the world's targets; the lab scans it separately.
+BY_HAND_NET = "198.18.200.0/28"
+
+
+def by_hand(w):
+    w.zone("200.18.198.in-addr.arpa.", "rev")
+    w.zone("amazonaws.com.", "fwd")
+    w.zone("contaboserver.net.", "fwd")
+    w.zone("virginm.net.", "fwd")
+    w.zone("blogspot.com.", "fwd")
+    w.zone("lab-hand.co.uk.", "cust")
+    n = "198.18.200."
+    named = {
+        1: "ec2-203-0-113-10.compute-1.amazonaws.com.",     # S4 only (octets of another address)
+        2: "ec2-198-18-200-2.compute-1.amazonaws.com.",     # S1 and S4
+        3: "vmi123456.contaboserver.net.",                  # S4 only
+        4: "shop.contaboserver.net.",                       # the provider's domain, not its pattern
+        5: "cpc35-sutt4-2-0-cust110.xx-x.cable.virginm.net.",   # S5: cust + cable
+        6: "dialup-pool.example.org.",                      # S5 alone, no digits
+        7: "pool-party.example.org.",                       # one keyword: not generic
+        10: "lab-hand.co.uk.",                              # bare under a two-label suffix
+        11: "www.lab-hand.co.uk.",
+        12: "myblog.blogspot.com.",                         # private-section suffix: not bare
+    }
+    for i, name in named.items():
+        w.ptr(n + str(i), name)
+        w.a(name, n + str(i))
+    w.ptr(n + "8", "nas.office.internal.")                  # placeholder, no such name
+    w.ptr(n + "9", "192.0.2.9.")                            # an IP literal
+    # 198.18.200.13 has no PTR: NXDOMAIN.
 
 
 def rev6_zone(prefix, plen):

@@ -2,7 +2,8 @@
 """Compare fcrscan output with a lab expected file.
 
 Usage:
-  compare.py [--schema FILE] [--max-diffs N] [--union] [--subset]
+  compare.py [--schema FILE] [--max-diffs N] [--union]
+             [--subset --min-rows N]
              EXPECTED.jsonl ACTUAL.jsonl[.zst] [ACTUAL...]
 
 Several ACTUAL files (shards, resumed runs) are concatenated before the
@@ -14,15 +15,21 @@ Checks:
     default: docs/result.schema.json of this repository) and
     its "ip" is canonical (dotted quad; RFC 5952 for IPv6);
   - every expected ip appears exactly once (with --subset: at most once, for
-    interrupted runs), and no other ip appears;
+    interrupted runs, and at least --min-rows N of them: an interrupted run
+    that wrote nothing, or much less than it should have, fails; --subset
+    without --min-rows is a usage error), and no other ip appears;
   - per row: verdict, stage, reason, flags (as a set), ptr (as a sorted
     list: resolvers rotate RRsets), names (as a set of (name, status,
-    sorted addrs)). queries, elapsed_ms, ts and ptr_rcode are not compared.
+    sorted addrs)), and ptr_rcode when the expected row has "ptr_rcode" or
+    "ptr_rcode_any". queries, elapsed_ms and ts are not compared.
 
 Expected-file conventions (written by scripts/lab/world.py):
   - "reason": one allowed tempfail reason; "reason_any": [..] when several
     are legitimate (a dead server ends in SERVFAIL or in a client timeout
     depending on resolver timing). The actual row's "reason" must be one.
+  - "ptr_rcode": the rcode of the final PTR reply (NOERROR, NXDOMAIN,
+    SERVFAIL, REFUSED, ..., TIMEOUT when none came); "ptr_rcode_any": [..]
+    when timing decides, as for reason_any.
   - names[].reason_any: allowed reasons of a tempfail name; checked only when
     the actual name carries a "reason".
   - "max_evaluated": N on multi-ptr-over-limit rows: which N names get
@@ -148,6 +155,11 @@ def compare_row(exp, act):
             diffs.append("reason: expected one of %s, got %s" % (exp["reason_any"], act.get("reason")))
     elif act.get("reason") != exp.get("reason"):
         diffs.append("reason: expected %s, got %s" % (exp.get("reason"), act.get("reason")))
+    if "ptr_rcode_any" in exp:
+        if act.get("ptr_rcode") not in exp["ptr_rcode_any"]:
+            diffs.append("ptr_rcode: expected one of %s, got %s" % (exp["ptr_rcode_any"], act.get("ptr_rcode")))
+    elif "ptr_rcode" in exp and act.get("ptr_rcode") != exp["ptr_rcode"]:
+        diffs.append("ptr_rcode: expected %s, got %s" % (exp["ptr_rcode"], act.get("ptr_rcode")))
     af = act.get("flags") if isinstance(act.get("flags"), list) else []
     if set(af) != set(exp["flags"]) or len(af) != len(set(af)):
         diffs.append("flags: expected %s, got %s (missing %s, extra %s)"
@@ -171,7 +183,16 @@ def main():
     ap.add_argument("--subset", action="store_true",
                     help="expected rows may be missing (an interrupted run, e.g. --max-runtime); "
                          "rows present must still be valid, correct and unique")
+    ap.add_argument("--min-rows", type=int, metavar="N",
+                    help="with --subset: at least N expected rows must be present (required)")
     args = ap.parse_args()
+    if args.subset and args.min_rows is None:
+        print("compare: --subset needs --min-rows N (the least number of rows the run must have "
+              "written)", file=sys.stderr)
+        return 2
+    if args.min_rows is not None and args.min_rows < 0:
+        print("compare: --min-rows must be >= 0", file=sys.stderr)
+        return 2
 
     validator = None
     if not args.no_schema:
@@ -264,16 +285,21 @@ def main():
             bad.add(ip)
             report("%s: extra row for %s (not a target of the expected file)" % (loc, ip))
 
+    short = args.min_rows is not None and checked < args.min_rows
+    if short:
+        report("only %d expected rows present, want at least %d (--min-rows)" % (checked, args.min_rows))
+
     for d in diffs[: args.max_diffs]:
         print("  " + d)
     if len(diffs) > args.max_diffs:
         print("  ... %d more" % (len(diffs) - args.max_diffs))
     total = len(bad)
     if args.subset:
-        print("compare: %d rows checked (subset of %d), %d mismatches" % (checked, len(expected), total))
+        print("compare: %d rows checked (subset of %d, at least %d wanted), %d mismatches"
+              % (checked, len(expected), args.min_rows, total))
     else:
         print("compare: %d rows checked, %d mismatches" % (len(expected), total))
-    return 1 if total else 0
+    return 1 if total or short else 0
 
 
 if __name__ == "__main__":

@@ -41,9 +41,7 @@ def as_actual(row, rng):
             m["reason"] = rng.choice(n["reason_any"])
         names.append(m)
     r["names"] = names
-    r["ptr_rcode"] = {"no-ptr": "NXDOMAIN"}.get(row["verdict"], "NOERROR")
-    if row["verdict"] == "tempfail" and row["stage"] == "reverse":
-        r["ptr_rcode"] = "SERVFAIL"
+    r["ptr_rcode"] = row["ptr_rcode"] if "ptr_rcode" in row else rng.choice(row["ptr_rcode_any"])
     r["queries"] = 1 + len(row["names"])
     r["elapsed_ms"] = round(rng.random() * 50, 3)
     r["ts"] = "2026-11-26T09:00:00.123Z"
@@ -76,6 +74,18 @@ def main():
             print("FAIL: %s\n%s" % (what, out))
 
     try:
+        # The hand-written expected files are in a form compare.py takes:
+        # the rows a correct fcrscan would write for them pass.
+        for name in ("by-hand.jsonl", "by-hand-refused.jsonl"):
+            exp = os.path.join(HERE, name)
+            rows = [json.loads(l) for l in open(exp) if l.strip()]
+            ok(rows and all("ptr_rcode" in r and "case" in r for r in rows),
+               "%s: every row has ptr_rcode and a case" % name)
+            act = os.path.join(tmp, name)
+            write(act, [as_actual(r, rng) for r in rows])
+            rc, o = run(exp, act)
+            ok(rc == 0 and "compare: %d rows checked, 0 mismatches" % len(rows) in o,
+               "%s: rows as written pass" % name, o)
         for world in ("default", "demo"):
             out = os.path.join(tmp, world)
             p = subprocess.run([sys.executable, WORLD, "gen", "--world", world, "--out", out],
@@ -85,6 +95,9 @@ def main():
                 continue
             exp = os.path.join(out, "expected.jsonl")
             rows = [json.loads(l) for l in open(exp)]
+            # compare.py checks ptr_rcode only where a row has one: every row must.
+            bare = [r["ip"] for r in rows if "ptr_rcode" not in r and "ptr_rcode_any" not in r]
+            ok(not bare, "%s: rows without ptr_rcode: %s" % (world, bare[:5]))
             act_rows = [as_actual(r, rng) for r in rows]
             rng.shuffle(act_rows)
             act = os.path.join(tmp, world + "-actual.jsonl")
@@ -106,10 +119,25 @@ def main():
             ok(rc == 0, "%s: shards" % world, o)
             rc, o = run(exp, paths[0], paths[2])
             ok(rc == 1 and "missing from actual" in o, "%s: missing shard detected" % world, o)
-            rc, o = run("--subset", exp, paths[0], paths[2])
-            ok(rc == 0 and "(subset of %d), 0 mismatches" % len(rows) in o, "%s: --subset" % world, o)
-            rc, o = run("--subset", exp, paths[0], paths[0])
+            present = len(parts[0]) + len(parts[2])
+            rc, o = run("--subset", "--min-rows", str(present), exp, paths[0], paths[2])
+            ok(rc == 0 and "(subset of %d, at least %d wanted), 0 mismatches" % (len(rows), present) in o,
+               "%s: --subset" % world, o)
+            rc, o = run("--subset", "--min-rows", "1", exp, paths[0], paths[0])
             ok(rc == 1 and "duplicate row" in o, "%s: --subset still rejects duplicates" % world, o)
+            # An interrupted run must have written something: --subset needs
+            # a minimum, fewer rows than it (none at all, too) fail.
+            rc, o = run("--subset", exp, paths[0])
+            ok(rc == 2 and "--min-rows" in o, "%s: --subset without --min-rows is refused" % world, o)
+            rc, o = run("--subset", "--min-rows", str(present + 1), exp, paths[0], paths[2])
+            ok(rc == 1 and "only %d expected rows present, want at least %d" % (present, present + 1) in o,
+               "%s: --subset with fewer rows than --min-rows" % world, o)
+            empty = os.path.join(tmp, world + "-empty.jsonl")
+            write(empty, [])
+            rc, o = run("--subset", "--min-rows", "1", exp, empty)
+            ok(rc == 1 and "only 0 expected rows present" in o, "%s: --subset on an empty file" % world, o)
+            rc, o = run("--subset", "--min-rows", "-1", exp, empty)
+            ok(rc == 2, "%s: negative --min-rows refused" % world, o)
             if world != "default":
                 continue
             # Single mutations that must be caught, on the declared cases only
@@ -119,9 +147,13 @@ def main():
             write(exp, rows)
             keep = {r["ip"] for r in rows}
             act_rows = [r for r in act_rows if r["ip"] in keep]
-            by_case = {}
-            for i, r in enumerate(act_rows):
-                by_case.setdefault(rows_by_ip(rows)[r["ip"]].get("case"), i)
+            # Each case's first address in the expected file (not in the
+            # shuffled order: a mutation must not depend on the shuffle).
+            first_ip = {}
+            for r in rows:
+                first_ip.setdefault(r.get("case"), r["ip"])
+            index = {r["ip"]: i for i, r in enumerate(act_rows)}
+            by_case = {c: index[ip] for c, ip in first_ip.items()}
 
             def mutated(case, fn, what):
                 rows2 = copy.deepcopy(act_rows)
@@ -141,6 +173,10 @@ def main():
             mutated("tempfail-reverse-refused", lambda r: r.update(reason="timeout"), "reason")
             mutated("tempfail-reverse-dead", lambda r: r.update(reason="refused"), "reason_any")
             mutated("tempfail-reverse-dead", lambda r: r.update(stage="forward"), "stage")
+            mutated("pass", lambda r: r.update(ptr_rcode="NXDOMAIN"), "ptr_rcode")
+            mutated("ptr-nodata-cname-reverse", lambda r: r.update(ptr_rcode="NXDOMAIN"), "ptr_rcode after a CNAME")
+            mutated("tempfail-reverse-refused", lambda r: r.update(ptr_rcode="REFUSED"), "ptr_rcode via Unbound")
+            mutated("tempfail-reverse-dead", lambda r: r.update(ptr_rcode="NOERROR"), "ptr_rcode_any")
             mutated("pass", lambda r: r.update(stage="forward"), "stage on pass (schema)")
             mutated("pass", lambda r: r.pop("ts"), "schema: missing ts")
             mutated("pass", lambda r: r.update(flags=["no-such-flag"]), "schema: bad flag")
@@ -173,15 +209,6 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
-
-
-_cache = {}
-
-
-def rows_by_ip(rows):
-    if id(rows) not in _cache:
-        _cache[id(rows)] = {r["ip"]: r for r in rows}
-    return _cache[id(rows)]
 
 
 if __name__ == "__main__":

@@ -699,9 +699,20 @@ static void write_rows(const char *path, enum stats_format fmt, const struct sta
     cr_assert_eq(fclose(f), 0);
 }
 
+/* Exit statuses of py_check_jsonl besides 0 (every row fine) and 1 (an
+ * assertion): a row the schema rejects, and no jsonschema module (a
+ * failure of its own, never mistaken for a rejected row). */
+#define PY_SCHEMA_VIOLATION 3
+#define PY_NO_JSONSCHEMA    4
+
 /* argv: rows.jsonl schema.json expected.tsv */
 static const char py_check_jsonl[] =
-    "import json, sys, jsonschema\n"
+    "import json, sys\n"
+    "try:\n"
+    "    import jsonschema\n"
+    "except ImportError as e:\n"
+    "    print('python3-jsonschema is missing (scripts/deps installs it):', e, file=sys.stderr)\n"
+    "    sys.exit(4)\n"
     "schema = json.load(open(sys.argv[2]))\n"
     "jsonschema.Draft202012Validator.check_schema(schema)\n"
     "val = jsonschema.Draft202012Validator(schema)\n"
@@ -716,7 +727,11 @@ static const char py_check_jsonl[] =
     "    bad = [c for c in b if c < 0x20 or c >= 0x7f]\n"
     "    assert not bad, ('raw control/non-ASCII bytes in line', n, bad)\n"
     "    row = json.loads(b.decode('utf-8'))\n"
-    "    val.validate(row)\n"
+    "    try:\n"
+    "        val.validate(row)\n"
+    "    except jsonschema.ValidationError as e:\n"
+    "        print('line', n, 'breaks the schema:', e.message, file=sys.stderr)\n"
+    "        sys.exit(3)\n"
     "    assert row['ptr'] == exp.get(n, []), (n, row['ptr'], exp.get(n))\n"
     "    assert [x['name'] for x in row['names']] == row['ptr'], n\n"
     "assert all(i < len(lines) for i in exp), (len(lines), sorted(exp))\n";
@@ -784,7 +799,9 @@ Test(stats_writer, golden_rows_validate_against_the_schema)
     cr_assert_eq(tu_python(py_check_jsonl, jsonl, tu_schema_path(), exp), 0);
 }
 
-/* The validator itself must be able to fail: a row that breaks the schema is caught. */
+/* The validator itself must be able to fail: a row that breaks the schema is
+ * caught as exactly that (not as a missing module or a crash), and the same
+ * row unbroken passes. */
 Test(stats_writer, schema_check_rejects_a_broken_row)
 {
     const char *dir = tu_tmpdir();
@@ -799,9 +816,16 @@ Test(stats_writer, schema_check_rejects_a_broken_row)
     const char *at = strstr(line, ",\"flags\"");
     cr_assert_not_null(at);
     snprintf(broken, sizeof(broken), "%.*s,\"stage\":\"reverse\"%s", (int)(at - line), line, at);
-    tu_write_file(jsonl, broken, strlen(broken));
     tu_write_file(exp, "", 0);
-    cr_assert_neq(tu_python_quiet(py_check_jsonl, jsonl, tu_schema_path(), exp), 0);
+    tu_write_file(jsonl, line, (size_t)n);
+    int rc = tu_python(py_check_jsonl, jsonl, tu_schema_path(), exp);
+    cr_assert_neq(rc, PY_NO_JSONSCHEMA, "python3-jsonschema is missing (scripts/deps installs it)");
+    cr_assert_eq(rc, 0, "the unbroken row fails the check (exit %d)", rc);
+    tu_write_file(jsonl, broken, strlen(broken));
+    rc = tu_python_quiet(py_check_jsonl, jsonl, tu_schema_path(), exp);
+    cr_assert_neq(rc, PY_NO_JSONSCHEMA, "python3-jsonschema is missing (scripts/deps installs it)");
+    cr_assert_eq(rc, PY_SCHEMA_VIOLATION, "the broken row was not rejected by the schema (exit %d)",
+                 rc);
 }
 
 /* ---- P20: the largest names and the largest record ------------------------------- */
