@@ -1084,22 +1084,22 @@ def build_default(w):
 # Records whose expected rows are written by hand in tests/lab/by-hand.jsonl,
 # not computed here: these names exercise rules this file would otherwise
 # restate from the scanner's own lists (provider patterns, keywords, the
-# Public Suffix List's sections, placeholders). 198.18.200.0/28 is outside
+# Public Suffix List's sections, placeholders). 198.19.200.0/28 is outside
 # the world's targets; the lab scans it separately.
-BY_HAND_NET = "198.18.200.0/28"
+BY_HAND_NET = "198.19.200.0/28"
 
 
 def by_hand(w):
-    w.zone("200.18.198.in-addr.arpa.", "rev")
+    w.zone("200.19.198.in-addr.arpa.", "rev")
     w.zone("amazonaws.com.", "fwd")
     w.zone("contaboserver.net.", "fwd")
     w.zone("virginm.net.", "fwd")
     w.zone("blogspot.com.", "fwd")
     w.zone("lab-hand.co.uk.", "cust")
-    n = "198.18.200."
+    n = "198.19.200."
     named = {
         1: "ec2-203-0-113-10.compute-1.amazonaws.com.",     # S4 only (octets of another address)
-        2: "ec2-198-18-200-2.compute-1.amazonaws.com.",     # S1 and S4
+        2: "ec2-198-19-200-2.compute-1.amazonaws.com.",     # S1 and S4
         3: "vmi123456.contaboserver.net.",                  # S4 only
         4: "shop.contaboserver.net.",                       # the provider's domain, not its pattern
         5: "cpc35-sutt4-2-0-cust110.xx-x.cable.virginm.net.",   # S5: cust + cable
@@ -1114,7 +1114,7 @@ def by_hand(w):
         w.a(name, n + str(i))
     w.ptr(n + "8", "nas.office.internal.")                  # placeholder, no such name
     w.ptr(n + "9", "192.0.2.9.")                            # an IP literal
-    # 198.18.200.13 has no PTR: NXDOMAIN.
+    # 198.19.200.13 has no PTR: NXDOMAIN.
 
 
 def rev6_zone(prefix, plen):
