@@ -180,6 +180,10 @@ struct scan {
     struct scan_hindex index;
     struct scan_epoch epoch;
     struct recent *recent;
+    /* The query (ref + 1, 0: none) last sent with each DNS ID, so that a
+     * reply whose question is none of ours can be recognised as carrying
+     * a pending query's ID, port and source (M04). TX writes, RX reads. */
+    _Atomic uint32_t *by_id;
     uint64_t *ck_pending; /* checkpoints: room for every target slot */
     /* Resume bookkeeping per target slot, compact so that a checkpoint
      * scans it fast: (TX worker << 56 | position) + 1 from admission until
@@ -1100,6 +1104,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
      * against it. */
     id.resolver = resolver_pick(s, id.resolver, w->now_ns);
     atomic_store_explicit(&res_of[attempt], (uint8_t)id.resolver, memory_order_release);
+    atomic_store_explicit(&s->by_id[id.id], ref + 1, memory_order_relaxed);
     const struct scan_resolver *res = &cfg->resolvers[id.resolver];
 
     if (b->n == TX_BATCH_MAX)
@@ -1440,6 +1445,66 @@ static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
 }
 
 /*
+ * Whether reply r (from resolver ri, on local_port), whose question matches
+ * no query in flight, has the ID, port and source of a pending query (the
+ * one last sent with that ID): then it answers another name, type or class
+ * than we asked (M04). Reads the slot only after seeing it pending, inside
+ * the caller's epoch section, so it cannot be reinitialised meanwhile.
+ */
+static bool question_mismatch(struct scan *s, const struct pkt_dns_reply *r, int ri,
+                              uint16_t local_port)
+{
+    uint32_t v = atomic_load_explicit(&s->by_id[r->id], memory_order_relaxed);
+    if (v == 0)
+        return false;
+    uint32_t ref = v - 1;
+    unsigned cur;
+    bool phase2;
+    if (!scan_qs_pending(atomic_load_explicit(state_of(s, ref), memory_order_acquire), &cur,
+                         &phase2))
+        return false;
+    const uint8_t *qname;
+    uint8_t qlen;
+    uint16_t qtype = PKT_DNS_TYPE_PTR;
+    const _Atomic uint8_t *res_of;
+    if (ref & SCAN_REF_FWD) {
+        const struct fwd *f = fwd_of(s, ref);
+        qname = f->name;
+        qlen = f->name_len;
+        qtype = (f->family == PKT_ADDR_V6) != phase2 ? PKT_DNS_TYPE_AAAA : PKT_DNS_TYPE_A;
+        res_of = f->res_of;
+    } else {
+        const struct tgt *t = &s->tgts[ref];
+        qname = t->rev;
+        qlen = t->rev_len;
+        res_of = t->res_of;
+    }
+    for (unsigned a = 0; a <= cur; a++) {
+        struct ident id;
+        ident_make(s, qtype, a, qname, qlen, &id);
+        if (id.id == r->id && id.port == local_port &&
+            (int)atomic_load_explicit(&res_of[a], memory_order_acquire) == ri)
+            return true;
+    }
+    return false;
+}
+
+/* A reply whose question (key) matches no query in flight: one we
+ * remember ending (duplicate, conflict, late), one that carries a pending
+ * query's ID under another question (question-mismatch), else late. */
+static void drop_foreign(struct scan *s, struct worker *w, uint64_t key,
+                         const struct pkt_dns_reply *r, int ri, uint16_t local_port)
+{
+    const struct recent *rc = &s->recent[key & (RECENT_SLOTS - 1)];
+    if (atomic_load_explicit(&rc->key, memory_order_relaxed) != key &&
+        question_mismatch(s, r, ri, local_port)) {
+        cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
+        return;
+    }
+    drop_unmatched(s, w, key, r);
+}
+
+/*
  * Count a reply to a query that has ended (state st, read from stp): a copy
  * of the answer taken (duplicate), a different answer (conflict), or late
  * (the lookup ended without one). The RX worker that took the answer
@@ -1761,7 +1826,7 @@ static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
                 return;
             }
         }
-        drop_unmatched(s, w, key, &r);
+        drop_foreign(s, w, key, &r, ri, d->local_port);
         return;
     }
     if (r.qtype != PKT_DNS_TYPE_A && r.qtype != PKT_DNS_TYPE_AAAA) {
@@ -1808,7 +1873,7 @@ static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)
     }
     if (ended != UINT32_MAX && handle(s, w, ended, ended_key, &r, ri, d->local_port, false, 0, 0))
         return;
-    drop_unmatched(s, w, first_key, &r);
+    drop_foreign(s, w, first_key, &r, ri, d->local_port);
 }
 
 static void *rx_main(void *arg)
@@ -2148,6 +2213,7 @@ static void scan_free(struct scan *s)
     free(s->tcpjobs);
     scan_hindex_fini(&s->index);
     free(s->recent);
+    free(s->by_id);
     free(s->ck_pending);
     free(s->live);
     for (unsigned i = 0; i < W_MAX; i++) {
@@ -2178,14 +2244,15 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     s->tgts = calloc(s->nb_tgts, sizeof(s->tgts[0]));
     s->fwds = calloc(s->nb_fwds, sizeof(s->fwds[0]));
     s->recent = calloc(RECENT_SLOTS, sizeof(s->recent[0]));
+    s->by_id = calloc(65536, sizeof(s->by_id[0]));
     s->txreqs = calloc(nb_q, sizeof(s->txreqs[0]));
     s->tcpjobs = calloc(1024, sizeof(s->tcpjobs[0]));
     s->live = calloc(s->nb_tgts, sizeof(s->live[0]));
     if (s->live == NULL || (cfg->hooks.checkpoint != NULL &&
                             (s->ck_pending = calloc(s->nb_tgts, sizeof(s->ck_pending[0]))) == NULL))
         goto nomem;
-    if (s->tgts == NULL || s->fwds == NULL || s->recent == NULL || s->txreqs == NULL ||
-        s->tcpjobs == NULL)
+    if (s->tgts == NULL || s->fwds == NULL || s->recent == NULL || s->by_id == NULL ||
+        s->txreqs == NULL || s->tcpjobs == NULL)
         goto nomem;
     if (scan_idxq_init(&s->tgt_free, s->nb_tgts) || scan_idxq_init(&s->fwd_free, s->nb_fwds) ||
         scan_idxq_init(&s->fwd_idle, s->nb_fwds) || scan_idxq_init(&s->txreq_q, nb_q) ||
