@@ -2384,6 +2384,12 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
     if (s->engine != NULL) {
         if (cfg->engine->rx_missed != NULL)
             res->totals.dropped[STATS_DROP_ENGINE_MISSED] += cfg->engine->rx_missed(s->engine);
+        if (cfg->engine->icmp_errors != NULL) {
+            uint64_t ic[2] = { 0, 0 };
+            cfg->engine->icmp_errors(s->engine, ic);
+            res->totals.dropped[STATS_DROP_ICMP] += ic[0];
+            res->totals.dropped[STATS_DROP_ICMP_UNMATCHED] += ic[1];
+        }
         res->totals.send_errors += cfg->engine->tx_errors(s->engine);
     }
     res->targets_started = atomic_load(&s->started);
