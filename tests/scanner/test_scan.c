@@ -610,3 +610,78 @@ Test(scan, ids_and_socket_choice_under_two_keys_are_independent, .timeout = 60)
 {
     independent_sequences(true);
 }
+
+/* ---- M13: ICMP port unreachable ------------------------------------------- */
+
+/* A resolver address with nothing listening: the kernel answers each query
+ * with a port unreachable quoting it. The error is counted (icmp) but ends
+ * nothing: each lookup waits for its timeout, is retried, and ends as
+ * tempfail/timeout after its last attempt. */
+Test(scan, port_unreachable_is_counted_and_lookups_wait_for_their_timeouts, .timeout = 60)
+{
+    struct fix *f = fix_new(64);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    close(fd); /* now nobody listens there */
+    f->cfg.resolvers[0].port = ntohs(sa.sin_port);
+    f->cfg.retries = 2;
+    f->cfg.timeout_ms = 100;
+    f->c.limit = 64;
+    int rc = fix_run(f);
+    cr_assert_eq(rc, 0, "scan_run: %s", f->res.error);
+    cr_assert_eq(f->res.end, SCAN_END_DONE);
+    const struct stats_counters *t = &f->res.totals;
+    for (unsigned i = 0; i < f->c.limit; i++) {
+        cr_assert_eq(f->c.rows[i], 1, "target %u: %u rows", i, f->c.rows[i]);
+        cr_assert_eq(f->c.verdict[i], STATS_VERDICT_TEMPFAIL, "target %u", i);
+        cr_assert_eq(f->c.reason[i], STATS_REASON_TIMEOUT, "target %u", i);
+    }
+    fprintf(stderr, "dead resolver: %llu queries, %llu retried, icmp %llu, unmatched %llu\n",
+            (unsigned long long)t->sent, (unsigned long long)t->retried,
+            (unsigned long long)t->dropped[STATS_DROP_ICMP],
+            (unsigned long long)t->dropped[STATS_DROP_ICMP_UNMATCHED]);
+    cr_assert_eq(t->retried, f->c.limit * f->cfg.retries, "every lookup used every attempt");
+    cr_assert_eq(t->sent, f->c.limit * (f->cfg.retries + 1));
+    /* Every query drew one (the kernel's global ICMP rate limit may have
+     * held some back), each quoting a query we sent. */
+    cr_assert_gt(t->dropped[STATS_DROP_ICMP], 0);
+    cr_assert_leq(t->dropped[STATS_DROP_ICMP], t->sent);
+    cr_assert_eq(t->dropped[STATS_DROP_ICMP_UNMATCHED], 0);
+    cr_assert_eq(t->send_errors, 0, "the errors reported on later sends did not cost a query");
+    free(f);
+}
+
+/* Beside a live resolver, the dead one's lookups move on after their
+ * timeout and every row is the expected one. */
+Test(scan, a_dead_resolver_port_beside_a_live_one_costs_only_time, .timeout = 120)
+{
+    struct fix *f = fix_new(128);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7F000005) };
+    socklen_t sl = sizeof(sa);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    close(fd);
+    f->cfg.resolvers[1] = f->cfg.resolvers[0];
+    f->cfg.resolvers[1].addr.bytes[3] = 5;
+    f->cfg.resolvers[1].port = ntohs(sa.sin_port);
+    f->cfg.nb_resolvers = 2;
+    f->c.limit = 1024;
+    int rc = fix_run(f);
+    cr_assert_eq(rc, 0, "scan_run: %s", f->res.error);
+    cr_assert_eq(f->res.end, SCAN_END_DONE);
+    unsigned wrong = scenario_wrong_rows(&f->c, false);
+    cr_assert_eq(wrong, 0);
+    for (unsigned i = 0; i < f->c.limit; i++)
+        cr_assert_eq(f->c.rows[i], 1, "target %u: %u rows", i, f->c.rows[i]);
+    const struct stats_counters *t = &f->res.totals;
+    fprintf(stderr, "dead beside live: %llu queries, %llu retried, icmp %llu\n",
+            (unsigned long long)t->sent, (unsigned long long)t->retried,
+            (unsigned long long)t->dropped[STATS_DROP_ICMP]);
+    cr_assert_gt(t->dropped[STATS_DROP_ICMP], 0);
+    cr_assert_eq(t->dropped[STATS_DROP_ICMP_UNMATCHED], 0);
+    free(f);
+}
