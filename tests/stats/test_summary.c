@@ -95,7 +95,7 @@ static const char py_check[] =
     "      'frame-proto','frame-csum','frame-ext_header','wrong-source','wrong-port',\n"
     "      "
     "'wrong-id','question-mismatch','case-0x20','duplicate','late','conflict','oversize','engine-"
-    "missed']\n"
+    "missed','icmp','icmp-unmatched']\n"
     "assert list(d['dropped']) == dr, list(d['dropped'])\n"
     "assert d['dropped']['question-mismatch'] == 9 and d['dropped']['frame-short'] == 4\n"
     "assert d['dropped']['question'] == 0\n"
