@@ -359,6 +359,7 @@ static unsigned dpdk_tx_burst(struct pkt_engine *e, unsigned q, const struct pkt
         return 0; /* pool empty for a moment (mbufs in flight): retry */
     }
     unsigned n = 0;
+    uint16_t now = pkt_probes_now();
     for (unsigned i = 0; i < nb; i++) {
         const struct pkt_dgram *g = &d[i];
         struct pkt_raw_peer *peer = pkt_raw_peers_find(&e->peers, &g->peer);
@@ -373,7 +374,7 @@ static unsigned dpdk_tx_burst(struct pkt_engine *e, unsigned q, const struct pkt
         if (peer == NULL || !peer->resolved ||
             (size_t)peer->tmpl.hdr_len + g->len > rte_pktmbuf_tailroom(m))
             continue; /* not ours to send: counted below if taken */
-        pkt_probes_note(e->probes, &g->peer, g->peer_port, g->local_port, g->data, g->len);
+        pkt_probes_note(e->probes, now, &g->peer, g->peer_port, g->local_port, g->data, g->len);
         uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
         size_t flen = pkt_raw_tmpl_write(&peer->tmpl, buf, g->local_port, g->peer_port, tq->ip_id++,
                                          g->data, g->len);

@@ -197,6 +197,7 @@ static unsigned pcap_engine_tx_burst(struct pkt_engine *e, unsigned q, const str
     (void)q; /* one queue */
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
+    uint16_t now = pkt_probes_now();
     for (unsigned i = 0; i < nb; i++) {
         const struct pkt_dgram *g = &d[i];
         struct pkt_raw_peer *peer = pkt_raw_peers_find(&e->peers, &g->peer);
@@ -209,7 +210,7 @@ static unsigned pcap_engine_tx_burst(struct pkt_engine *e, unsigned q, const str
             count(&e->tx_errors, 1);
             continue;
         }
-        pkt_probes_note(e->probes, &g->peer, g->peer_port, g->local_port, g->data, g->len);
+        pkt_probes_note(e->probes, now, &g->peer, g->peer_port, g->local_port, g->data, g->len);
         size_t n = pkt_raw_tmpl_write(&peer->tmpl, e->tx_frame, g->local_port, g->peer_port,
                                       e->ip_id++, g->data, g->len);
         if (pcap_inject(e->tx, e->tx_frame, n) < 0) {

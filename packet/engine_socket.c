@@ -259,6 +259,7 @@ static unsigned socket_tx_burst(struct pkt_engine *e, unsigned q, const struct p
         nb = PKT_ENGINE_BURST_MAX;
     unsigned done = 0;
     bool again = false; /* the datagram at done failed once */
+    uint16_t now = pkt_probes_now();
     while (done < nb) {
         unsigned fi = fam_index(d[done].peer.family);
         uint16_t idx = e->by_port[fi][d[done].local_port];
@@ -275,7 +276,8 @@ static unsigned socket_tx_burst(struct pkt_engine *e, unsigned q, const struct p
             const struct pkt_dgram *g = &d[done + n];
             /* Before it leaves: an ICMP error about it may come at once. */
             if (!again)
-                pkt_probes_note(e->probes, &g->peer, g->peer_port, g->local_port, g->data, g->len);
+                pkt_probes_note(e->probes, now, &g->peer, g->peer_port, g->local_port, g->data,
+                                g->len);
             t->tx_iov[n] = (struct iovec){ .iov_base = g->data, .iov_len = g->len };
             socklen_t sl = pkt_addr_to_sockaddr(&g->peer, g->peer_port, &t->tx_to[n]);
             t->tx_msgs[n].msg_hdr = (struct msghdr){ .msg_name = &t->tx_to[n],

@@ -10,10 +10,11 @@
  * ICMP error's quote matches one. The engines count the two kinds (engine.h
  * icmp_errors); neither ends a lookup: the query stays pending until its
  * timeout (docs/test-cases.md M13).
- * Memory: one direct-mapped table of 64-bit tags (PKT_PROBES_SLOTS), taken
- * in pkt_probes_new; a slot is overwritten by a later probe hashing to it,
- * so a very old probe may be forgotten (its ICMP then counts as unmatched).
- * The hash is keyed with a per-engine random key (getrandom).
+ * Memory: one table of PKT_PROBES_SLOTS 64-bit slots (2 MiB), taken in
+ * pkt_probes_new; each probe takes the older of two slots, so one is
+ * forgotten (its ICMP then counts as unmatched) with about (n / slots)^2
+ * after n later ones, not n / slots. The hash is keyed with a per-engine
+ * random key (getrandom).
  * Threading: any number of TX threads note and RX threads ask at once
  * (relaxed atomic stores and loads of whole tags). Hot path: one hash and
  * one store per datagram sent.
@@ -28,7 +29,7 @@
 
 #include "packet/addr.h"
 
-#define PKT_PROBES_SLOTS 65536u
+#define PKT_PROBES_SLOTS 262144u
 
 struct pkt_probes;
 
@@ -39,11 +40,15 @@ __attribute__((warn_unused_result)) int pkt_probes_new(struct pkt_probes **out);
 /* Release p; NULL is a no-op. */
 void pkt_probes_free(struct pkt_probes *p);
 
+/* A coarse clock for pkt_probes_note (milliseconds, modulo 2^16): read it
+ * once per burst, not per datagram. Any thread. */
+uint16_t pkt_probes_now(void);
+
 /* Note a datagram sent to peer:peer_port from our local_port whose payload
- * (borrowed) is payload[0..len); payloads shorter than 2 octets are not
- * noted. Threading: any thread. */
-void pkt_probes_note(struct pkt_probes *p, const struct pkt_addr *peer, uint16_t peer_port,
-                     uint16_t local_port, const uint8_t *payload, size_t len);
+ * (borrowed) is payload[0..len), at time now (pkt_probes_now); payloads
+ * shorter than 2 octets are not noted. Threading: any thread. */
+void pkt_probes_note(struct pkt_probes *p, uint16_t now, const struct pkt_addr *peer,
+                     uint16_t peer_port, uint16_t local_port, const uint8_t *payload, size_t len);
 
 /* Whether a datagram with these fields was noted (and not overwritten):
  * the quote of an ICMP error, payload[0..len) the quoted UDP payload (at
