@@ -12,11 +12,14 @@
  * Run under ThreadSanitizer in CI (suite "tsan").
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -756,6 +759,36 @@ static void responder_stop(struct responder *r)
     pthread_join(r->th, NULL);
     close(r->fd);
     close(r->fd_spoof);
+}
+
+/*
+ * Run the rest of this test in a network namespace of its own (root only;
+ * otherwise the test stays in the host's): its loopback, its ports and its
+ * ICMP rate limits are nobody else's. The kernel's global ICMP budget (1,000
+ * a second, bursts of 50) is shared by everything in a namespace, and a
+ * port found free may be bound by another process before it is used, so
+ * tests that count port unreachables run here, with the limits lifted.
+ * Each Criterion test is a process of its own: this is undone at its end.
+ */
+static inline void scenario_own_netns(void)
+{
+    if (geteuid() != 0)
+        return;
+    if (unshare(CLONE_NEWNET) != 0 || system("ip link set lo up") != 0) {
+        fprintf(stderr, "scenario: no namespace of our own (%s); staying in the host's\n",
+                strerror(errno));
+        return;
+    }
+    FILE *f = fopen("/proc/sys/net/ipv4/icmp_ratemask", "w");
+    if (f != NULL) {
+        fputs("0\n", f);
+        fclose(f);
+    }
+    f = fopen("/proc/sys/net/ipv6/icmp/ratemask", "w");
+    if (f != NULL) {
+        fputs("\n", f);
+        fclose(f);
+    }
 }
 
 /* ---- hooks ------------------------------------------------------------------ */
