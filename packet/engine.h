@@ -98,6 +98,14 @@ struct pkt_engine_ops {
      * of those may not have been for us (a capture ring sees other frames).
      * Threading: main thread, after the workers stopped. */
     uint64_t (*rx_missed)(const struct pkt_engine *e);
+    /* ICMP destination-unreachable messages about our datagrams (RFC 792
+     * type 3, RFC 4443 type 1): out[0] counts those quoting a datagram we
+     * sent (packet/probes.h: destination, ports and DNS ID), out[1] those
+     * quoting none (forged, or quoting too little to tell), which are
+     * ignored. Neither kind ends a lookup: the query stays pending until
+     * its timeout. NULL for an engine that does not see them. Any thread;
+     * relaxed reads. */
+    void (*icmp_errors)(const struct pkt_engine *e, uint64_t out[2]);
     void (*close)(struct pkt_engine *e); /* NULL is a no-op */
 };
 

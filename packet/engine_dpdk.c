@@ -72,6 +72,7 @@
 #include <rte_mempool.h>
 
 #include "packet/engine.h"
+#include "packet/probes.h"
 #include "packet/raw.h"
 
 #define DPDK_ARGS_MAX      64   /* EAL arguments from --dpdk-args */
@@ -98,8 +99,9 @@ struct dpdk_txq {
 /* One RX thread's state (the main thread's during open: thread 0). */
 struct dpdk_rxq {
     alignas(64) uint64_t drops[DPDK_NB_DROPS]; /* relaxed stores; any thread reads */
-    uint16_t ctrl_txq;                         /* TX queue for its ARP/NDP answers */
-    bool ctrl_shared;                          /* that queue is a TX thread's too: take its flag */
+    uint64_t icmp[2];  /* unreachables quoting a probe of ours / not (engine.h icmp_errors) */
+    uint16_t ctrl_txq; /* TX queue for its ARP/NDP answers */
+    bool ctrl_shared;  /* that queue is a TX thread's too: take its flag */
     unsigned nb_held;
     unsigned nb_ctrl;
     struct rte_mbuf *held[PKT_ENGINE_BURST_MAX];
@@ -130,6 +132,7 @@ struct pkt_engine {
      * --next-hop-mac and a single TX queue the TX thread adds new
      * destinations. */
     struct pkt_raw_peers peers;
+    struct pkt_probes *probes; /* what TX sent, for ICMP errors (any thread) */
     /* net_af_packet: its PF_PACKET sockets, whose ring drops (tp_drops)
      * the PMD does not report in imissed. */
     int pkt_socks[DPDK_PKT_SOCKS_MAX];
@@ -195,6 +198,7 @@ static void dpdk_close(struct pkt_engine *e)
     rte_mempool_free(e->pool);
     if (e->eal_up)
         (void)rte_eal_cleanup();
+    pkt_probes_free(e->probes);
     free(e->args);
     free(e);
 }
@@ -274,6 +278,11 @@ static unsigned rx_one(struct pkt_engine *e, struct dpdk_rxq *rq, struct rte_mbu
         rq->held[rq->nb_held++] = m;
         return 1;
     }
+    if (kind == PKT_RAW_ICMP_UNREACH) {
+        bool ours = pkt_probes_sent(e->probes, &rx.quoted_dst, rx.quoted_dst_port,
+                                    rx.quoted_src_port, rx.quoted_payload, rx.quoted_payload_len);
+        count(&rq->icmp[ours ? 0 : 1], 1);
+    }
     if ((kind == PKT_RAW_ARP_REQUEST || kind == PKT_RAW_NDP_SOLICIT) && rx.reply_len > 0)
         ctrl_queue(e, rq, rq->reply, rx.reply_len);
     if (learn && resolved != NULL)
@@ -350,6 +359,7 @@ static unsigned dpdk_tx_burst(struct pkt_engine *e, unsigned q, const struct pkt
         return 0; /* pool empty for a moment (mbufs in flight): retry */
     }
     unsigned n = 0;
+    uint16_t now = pkt_probes_now();
     for (unsigned i = 0; i < nb; i++) {
         const struct pkt_dgram *g = &d[i];
         struct pkt_raw_peer *peer = pkt_raw_peers_find(&e->peers, &g->peer);
@@ -364,6 +374,7 @@ static unsigned dpdk_tx_burst(struct pkt_engine *e, unsigned q, const struct pkt
         if (peer == NULL || !peer->resolved ||
             (size_t)peer->tmpl.hdr_len + g->len > rte_pktmbuf_tailroom(m))
             continue; /* not ours to send: counted below if taken */
+        pkt_probes_note(e->probes, now, &g->peer, g->peer_port, g->local_port, g->data, g->len);
         uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
         size_t flen = pkt_raw_tmpl_write(&peer->tmpl, buf, g->local_port, g->peer_port, tq->ip_id++,
                                          g->data, g->len);
@@ -736,7 +747,11 @@ static int dpdk_open(const struct pkt_engine_config *cfg, struct pkt_engine **ou
     e->has_next_hop_mac = cfg->has_next_hop_mac;
     memcpy(e->next_hop_mac, cfg->next_hop_mac, 6);
 
-    int rc = eal_init(e, cfg->dpdk_args, err, err_len);
+    int rc = pkt_probes_new(&e->probes);
+    if (rc != 0)
+        snprintf(err, err_len, "dpdk engine: cannot make the probe table (%s)", strerror(-rc));
+    if (rc == 0)
+        rc = eal_init(e, cfg->dpdk_args, err, err_len);
     if (rc == 0)
         rc = eal_threads_harden(err, err_len);
     if (rc == 0)
@@ -788,6 +803,15 @@ static uint64_t dpdk_rx_missed(const struct pkt_engine *e)
     return n;
 }
 
+static void dpdk_icmp_errors(const struct pkt_engine *e, uint64_t out[2])
+{
+    for (unsigned k = 0; k < 2; k++) {
+        out[k] = 0;
+        for (unsigned r = 0; r < e->nb_rxq; r++)
+            out[k] += __atomic_load_n(&e->rxq[r].icmp[k], __ATOMIC_RELAXED);
+    }
+}
+
 const struct pkt_engine_ops pkt_engine_dpdk = {
     .name = "dpdk",
     .open = dpdk_open,
@@ -797,5 +821,6 @@ const struct pkt_engine_ops pkt_engine_dpdk = {
     .tx_errors = dpdk_tx_errors,
     .rx_drops = dpdk_rx_drops,
     .rx_missed = dpdk_rx_missed,
+    .icmp_errors = dpdk_icmp_errors,
     .close = dpdk_close,
 };

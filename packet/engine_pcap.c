@@ -37,6 +37,7 @@
 #include <pcap/pcap.h>
 
 #include "packet/engine.h"
+#include "packet/probes.h"
 #include "packet/raw.h"
 
 #define PCAP_SNAPLEN       65535
@@ -62,9 +63,11 @@ struct pkt_engine {
     uint16_t ip_id;
     struct pkt_raw_peers peers;
     uint8_t tx_frame[PKT_RAW_HDR_MAX + PKT_ENGINE_RX_BUF_LEN];
+    struct pkt_probes *probes; /* what TX sent, for ICMP errors (any thread) */
 
     /* RX thread (main thread during open), incl. pcap_dispatch's context. */
     alignas(64) uint64_t drops[PCAP_NB_DROPS]; /* relaxed stores; any thread reads */
+    uint64_t icmp[2]; /* unreachables quoting a probe of ours / not (engine.h icmp_errors) */
     struct pkt_dgram *cb_d;
     unsigned cb_got;
     unsigned cb_resolved;
@@ -104,6 +107,7 @@ static void pcap_engine_close(struct pkt_engine *e)
         pcap_close(e->rx);
     if (e->tx != NULL)
         pcap_close(e->tx);
+    pkt_probes_free(e->probes);
     free(e);
 }
 
@@ -137,6 +141,11 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
         d->data = buf;
         e->cb_got++;
         return;
+    }
+    if (kind == PKT_RAW_ICMP_UNREACH) {
+        bool ours = pkt_probes_sent(e->probes, &rx.quoted_dst, rx.quoted_dst_port,
+                                    rx.quoted_src_port, rx.quoted_payload, rx.quoted_payload_len);
+        count(&e->icmp[ours ? 0 : 1], 1);
     }
     if ((kind == PKT_RAW_ARP_REQUEST || kind == PKT_RAW_NDP_SOLICIT) && rx.reply_len > 0)
         (void)pcap_inject(e->rx, e->reply, rx.reply_len);
@@ -188,6 +197,7 @@ static unsigned pcap_engine_tx_burst(struct pkt_engine *e, unsigned q, const str
     (void)q; /* one queue */
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
+    uint16_t now = pkt_probes_now();
     for (unsigned i = 0; i < nb; i++) {
         const struct pkt_dgram *g = &d[i];
         struct pkt_raw_peer *peer = pkt_raw_peers_find(&e->peers, &g->peer);
@@ -200,6 +210,7 @@ static unsigned pcap_engine_tx_burst(struct pkt_engine *e, unsigned q, const str
             count(&e->tx_errors, 1);
             continue;
         }
+        pkt_probes_note(e->probes, now, &g->peer, g->peer_port, g->local_port, g->data, g->len);
         size_t n = pkt_raw_tmpl_write(&peer->tmpl, e->tx_frame, g->local_port, g->peer_port,
                                       e->ip_id++, g->data, g->len);
         if (pcap_inject(e->tx, e->tx_frame, n) < 0) {
@@ -398,7 +409,11 @@ static int pcap_engine_open(const struct pkt_engine_config *cfg, struct pkt_engi
     e->has_next_hop_mac = cfg->has_next_hop_mac;
     memcpy(e->next_hop_mac, cfg->next_hop_mac, 6);
 
-    int rc = handles_setup(e, err, err_len);
+    int rc = pkt_probes_new(&e->probes);
+    if (rc != 0)
+        fail(err, err_len, rc, "pcap engine: cannot make the probe table (%s)", strerror(-rc));
+    if (rc == 0)
+        rc = handles_setup(e, err, err_len);
     if (rc == 0)
         rc = peers_setup(e, cfg, err, err_len);
     if (rc != 0) {
@@ -429,6 +444,12 @@ static void pcap_engine_rx_drops(const struct pkt_engine *e, uint64_t out[8])
         out[i] = __atomic_load_n(&e->drops[i], __ATOMIC_RELAXED);
 }
 
+static void pcap_engine_icmp_errors(const struct pkt_engine *e, uint64_t out[2])
+{
+    for (unsigned k = 0; k < 2; k++)
+        out[k] = __atomic_load_n(&e->icmp[k], __ATOMIC_RELAXED);
+}
+
 const struct pkt_engine_ops pkt_engine_pcap = {
     .name = "pcap",
     .open = pcap_engine_open,
@@ -438,5 +459,6 @@ const struct pkt_engine_ops pkt_engine_pcap = {
     .tx_errors = pcap_engine_tx_errors,
     .rx_drops = pcap_engine_rx_drops,
     .rx_missed = pcap_engine_rx_missed,
+    .icmp_errors = pcap_engine_icmp_errors,
     .close = pcap_engine_close,
 };

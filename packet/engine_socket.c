@@ -13,6 +13,17 @@
  * queue), so every datagram reaches exactly one RX thread. Any TX queue may
  * send on any socket (the kernel serialises sendmmsg per socket); each TX
  * queue has its own message arrays and error count.
+ *
+ * ICMP errors (docs/test-cases.md M13): with IP_RECVERR / IPV6_RECVERR the
+ * kernel queues every ICMP error about a socket's datagrams on its error
+ * queue (epoll says EPOLLERR) with the quoted datagram's payload and
+ * destination; RX drains it and counts those quoting a probe we sent
+ * (packet/probes.h) apart from the others. Nothing else changes: the query
+ * stays pending until its timeout. The option has one side effect: the
+ * socket's pending error is also reported by the next send, which then
+ * fails without sending (ECONNREFUSED for a port unreachable). A send that
+ * fails for any reason but a full buffer is therefore tried once more: an
+ * error of the past is gone by then, a real one fails again.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,9 +35,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
 #include <linux/sock_diag.h>
 
 #include "packet/engine.h"
+#include "packet/probes.h"
+
+#define ERRQ_PER_EVENT 64 /* error queue messages read per EPOLLERR */
 
 struct sock_entry {
     int fd;
@@ -43,6 +58,8 @@ struct sock_rxq {
     struct iovec rx_iov[PKT_ENGINE_BURST_MAX];
     struct sockaddr_storage rx_from[PKT_ENGINE_BURST_MAX];
     uint8_t rx_buf[PKT_ENGINE_BURST_MAX][PKT_ENGINE_RX_BUF_LEN];
+    _Alignas(64) uint64_t icmp[2]; /* quoting a probe / not; relaxed stores */
+    uint8_t err_ctrl[512];
 };
 
 /* One TX queue's scratch, owned by its thread. */
@@ -64,6 +81,7 @@ struct pkt_engine {
     uint16_t by_port[2][65536];
     struct sock_rxq *rxq[PKT_ENGINE_RXQ_MAX];
     struct sock_txq *txq[PKT_ENGINE_TXQ_MAX];
+    struct pkt_probes *probes;
 };
 
 static unsigned fam_index(uint8_t family)
@@ -84,6 +102,7 @@ static void socket_close(struct pkt_engine *e)
     }
     for (unsigned q = 0; q < PKT_ENGINE_TXQ_MAX; q++)
         free(e->txq[q]);
+    pkt_probes_free(e->probes);
     free(e);
 }
 
@@ -101,6 +120,14 @@ static int open_one(struct pkt_engine *e, uint8_t family, const struct pkt_engin
     int one = 1;
     if (af == AF_INET6)
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (setsockopt(fd, af == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                   af == AF_INET6 ? IPV6_RECVERR : IP_RECVERR, &one, sizeof(one)) != 0) {
+        int rc = -errno;
+        snprintf(err, err_len, "socket engine: %s: %s",
+                 af == AF_INET6 ? "IPV6_RECVERR" : "IP_RECVERR", strerror(errno));
+        close(fd);
+        return rc;
+    }
     if (cfg->rcvbuf_len > 0) {
         int len = (int)cfg->rcvbuf_len;
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &len, sizeof(len));
@@ -186,10 +213,12 @@ static int socket_open(const struct pkt_engine_config *cfg, struct pkt_engine **
             e->rxq[q]->epfd = -1;
         nomem |= e->rxq[q] == NULL;
     }
-    if (nomem) {
-        snprintf(err, err_len, "socket engine: out of memory");
+    int prc = nomem ? -ENOMEM : pkt_probes_new(&e->probes);
+    if (prc != 0) {
+        snprintf(err, err_len, "socket engine: %s",
+                 prc == -ENOMEM ? "out of memory" : "no random bytes for the probe table");
         socket_close(e);
-        return -ENOMEM;
+        return prc;
     }
     for (unsigned q = 0; q < nb_rxq; q++) {
         e->rxq[q]->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -229,6 +258,8 @@ static unsigned socket_tx_burst(struct pkt_engine *e, unsigned q, const struct p
     if (nb > PKT_ENGINE_BURST_MAX)
         nb = PKT_ENGINE_BURST_MAX;
     unsigned done = 0;
+    bool again = false; /* the datagram at done failed once */
+    uint16_t now = pkt_probes_now();
     while (done < nb) {
         unsigned fi = fam_index(d[done].peer.family);
         uint16_t idx = e->by_port[fi][d[done].local_port];
@@ -243,6 +274,10 @@ static unsigned socket_tx_burst(struct pkt_engine *e, unsigned q, const struct p
         while (done + n < nb && d[done + n].local_port == d[done].local_port &&
                d[done + n].peer.family == d[done].peer.family) {
             const struct pkt_dgram *g = &d[done + n];
+            /* Before it leaves: an ICMP error about it may come at once. */
+            if (!again)
+                pkt_probes_note(e->probes, now, &g->peer, g->peer_port, g->local_port, g->data,
+                                g->len);
             t->tx_iov[n] = (struct iovec){ .iov_base = g->data, .iov_len = g->len };
             socklen_t sl = pkt_addr_to_sockaddr(&g->peer, g->peer_port, &t->tx_to[n]);
             t->tx_msgs[n].msg_hdr = (struct msghdr){ .msg_name = &t->tx_to[n],
@@ -257,16 +292,74 @@ static unsigned socket_tx_burst(struct pkt_engine *e, unsigned q, const struct p
                 return done; /* socket buffer full: the caller retries the rest */
             if (errno == EINTR)
                 continue;
+            if (!again) {
+                /* Perhaps an earlier ICMP error reported here (see the top). */
+                again = true;
+                continue;
+            }
             /* The first datagram failed for good (unreachable, filtered). */
             count_tx_error(t);
+            again = false;
             done++;
             continue;
         }
+        again = false;
         done += (unsigned)sent;
         if ((unsigned)sent < n)
             return done;
     }
     return done;
+}
+
+/* Single writer (the queue's thread); readers use a relaxed load. */
+static void count_icmp(struct sock_rxq *rq, unsigned kind)
+{
+    __atomic_store_n(&rq->icmp[kind], rq->icmp[kind] + 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Drain a socket's error queue: each ICMP destination unreachable (RFC 792
+ * type 3, RFC 4443 type 1) is counted as quoting a probe of ours or not.
+ * The message's data is the quoted datagram's UDP payload, its name the
+ * quoted destination; the port is the socket's. Other errors (local ones,
+ * other ICMP types) are read and dropped.
+ */
+static void drain_errors(struct pkt_engine *e, struct sock_rxq *rq, const struct sock_entry *s)
+{
+    for (unsigned k = 0; k < ERRQ_PER_EVENT; k++) {
+        uint8_t *buf = rq->rx_buf[0];
+        struct sockaddr_storage to;
+        struct iovec iov = { .iov_base = buf, .iov_len = PKT_ENGINE_RX_BUF_LEN };
+        struct msghdr m = { .msg_name = &to,
+                            .msg_namelen = sizeof(to),
+                            .msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = rq->err_ctrl,
+                            .msg_controllen = sizeof(rq->err_ctrl) };
+        ssize_t n = recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+        if (n < 0)
+            return;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+            bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+            bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+            if (!v4 && !v6)
+                continue;
+            struct sock_extended_err ee;
+            memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+            bool unreach = (ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == 3) ||
+                           (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == 1);
+            if (!unreach)
+                continue;
+            struct pkt_addr peer;
+            uint16_t peer_port = 0;
+            memset(&peer, 0, sizeof(peer));
+            pkt_addr_from_sockaddr(&to, &peer, &peer_port);
+            bool ours = pkt_probes_sent(e->probes, &peer, peer_port, s->port, buf,
+                                        (size_t)n > PKT_ENGINE_RX_BUF_LEN ? PKT_ENGINE_RX_BUF_LEN
+                                                                          : (size_t)n);
+            count_icmp(rq, ours ? 0 : 1);
+        }
+    }
 }
 
 static unsigned socket_rx_burst(struct pkt_engine *e, unsigned q, struct pkt_dgram *d, unsigned nb,
@@ -279,8 +372,13 @@ static unsigned socket_rx_burst(struct pkt_engine *e, unsigned q, struct pkt_dgr
     if (nev <= 0)
         return 0;
     unsigned got = 0;
+    for (int i = 0; i < nev; i++)
+        if (rq->events[i].events & EPOLLERR)
+            drain_errors(e, rq, &e->socks[rq->events[i].data.u32]);
     for (int i = 0; i < nev && got < nb; i++) {
         const struct sock_entry *s = &e->socks[rq->events[i].data.u32];
+        if (!(rq->events[i].events & EPOLLIN))
+            continue;
         unsigned want = nb - got;
         for (unsigned k = 0; k < want; k++) {
             rq->rx_iov[got + k].iov_base = rq->rx_buf[got + k];
@@ -339,6 +437,14 @@ static uint64_t socket_rx_missed(const struct pkt_engine *e)
     return n;
 }
 
+static void socket_icmp_errors(const struct pkt_engine *e, uint64_t out[2])
+{
+    out[0] = out[1] = 0;
+    for (unsigned q = 0; q < e->nb_rxq; q++)
+        for (unsigned k = 0; k < 2; k++)
+            out[k] += __atomic_load_n(&e->rxq[q]->icmp[k], __ATOMIC_RELAXED);
+}
+
 const struct pkt_engine_ops pkt_engine_socket = {
     .name = "socket",
     .open = socket_open,
@@ -347,5 +453,6 @@ const struct pkt_engine_ops pkt_engine_socket = {
     .ports = socket_ports,
     .tx_errors = socket_tx_errors,
     .rx_missed = socket_rx_missed,
+    .icmp_errors = socket_icmp_errors,
     .close = socket_close,
 };

@@ -24,6 +24,10 @@
 #pragma GCC poison malloc calloc realloc free strdup
 
 #define PKT_ETHERTYPE_QINQ 0x88A8
+#define PKT_IPPROTO_ICMP   1
+#define ICMP_UNREACH       3 /* RFC 792 */
+#define ICMP6_UNREACH      1 /* RFC 4443 §3.1 */
+#define ICMP_ERR_HDR_LEN   8 /* type, code, checksum, 4 unused octets */
 #define ICMP6_NS           135
 #define ICMP6_NA           136
 #define NDP_OPT_SLLA       1
@@ -140,6 +144,87 @@ static int ndp_build(uint8_t *b, size_t cap, const struct pkt_raw_self *self,
 }
 
 /*
+ * What an ICMP error (RFC 792 / RFC 4443) quotes, q[0..qlen): the IP header
+ * of a datagram from our address (ours, of family fam) and its UDP header,
+ * then whatever of the payload fits. RFC 792 asks for at least the IP
+ * header and 8 octets; RFC 1812 §4.3.2.3 and RFC 4443 §2.4 for as much as
+ * fits, which is the DNS header too. Returns PKT_RAW_ICMP_UNREACH or
+ * "proto" (not a UDP datagram of ours, quote too short for its headers).
+ */
+static int icmp_quote(const uint8_t *q, size_t qlen, const struct pkt_addr *ours,
+                      struct pkt_raw_rx *out)
+{
+    size_t ihl;
+    const uint8_t *src, *dst;
+    if (ours->family == PKT_ADDR_V4) {
+        if (qlen < PKT_IPV4_HDR_LEN || q[0] >> 4 != 4)
+            return PKT_FRAME_E_PROTO;
+        ihl = (size_t)(q[0] & 0xFu) * 4;
+        /* A quoted later fragment has no UDP header. */
+        if (ihl < PKT_IPV4_HDR_LEN || q[9] != PKT_IPPROTO_UDP || (rd16(q + 6) & 0x1FFF) != 0)
+            return PKT_FRAME_E_PROTO;
+        src = q + 12;
+        dst = q + 16;
+    } else {
+        /* Our datagrams carry no extension headers. */
+        if (qlen < PKT_IPV6_HDR_LEN || q[0] >> 4 != 6 || q[6] != PKT_IPPROTO_UDP)
+            return PKT_FRAME_E_PROTO;
+        ihl = PKT_IPV6_HDR_LEN;
+        src = q + 8;
+        dst = q + 24;
+    }
+    size_t alen = pkt_addr_len(ours);
+    if (qlen < ihl + PKT_UDP_HDR_LEN || memcmp(src, ours->bytes, alen) != 0)
+        return PKT_FRAME_E_PROTO;
+    const uint8_t *udp = q + ihl;
+    memset(&out->quoted_dst, 0, sizeof(out->quoted_dst));
+    out->quoted_dst.family = ours->family;
+    memcpy(out->quoted_dst.bytes, dst, alen);
+    out->quoted_src_port = rd16(udp);
+    out->quoted_dst_port = rd16(udp + 2);
+    out->quoted_payload = udp + PKT_UDP_HDR_LEN;
+    size_t plen = qlen - ihl - PKT_UDP_HDR_LEN;
+    size_t ulen = rd16(udp + 4);
+    if (ulen >= PKT_UDP_HDR_LEN && ulen - PKT_UDP_HDR_LEN < plen)
+        plen = ulen - PKT_UDP_HDR_LEN; /* the quote may carry padding */
+    out->quoted_payload_len = (uint16_t)plen;
+    return PKT_RAW_ICMP_UNREACH;
+}
+
+/* ICMPv4 to our address, in a datagram pkt_frame_parse validated (header,
+ * lengths, checksum, no fragment) and refused as not UDP. */
+static int classify_icmp4(const uint8_t *ip, const struct pkt_raw_self *self,
+                          struct pkt_raw_rx *out)
+{
+    if (ip[9] != PKT_IPPROTO_ICMP)
+        return PKT_FRAME_E_PROTO;
+    size_t ihl = (size_t)(ip[0] & 0xFu) * 4;
+    size_t mlen = rd16(ip + 2) - ihl;
+    const uint8_t *icmp = ip + ihl;
+    if (mlen < ICMP_ERR_HDR_LEN || icmp[0] != ICMP_UNREACH)
+        return PKT_FRAME_E_PROTO;
+    if (pkt_csum_fold(pkt_csum_partial(icmp, mlen, 0)) != 0)
+        return PKT_FRAME_E_CSUM;
+    out->src.family = PKT_ADDR_V4;
+    memcpy(out->src.bytes, ip + 12, 4);
+    return icmp_quote(icmp + ICMP_ERR_HDR_LEN, mlen - ICMP_ERR_HDR_LEN, &self->v4, out);
+}
+
+/* ICMPv6 destination unreachable (plen octets, checked to be in the frame). */
+static int classify_icmp6(const uint8_t *ip, size_t plen, const struct pkt_raw_self *self,
+                          struct pkt_raw_rx *out)
+{
+    const uint8_t *icmp = ip + PKT_IPV6_HDR_LEN;
+    if (plen < ICMP_ERR_HDR_LEN)
+        return PKT_FRAME_E_PROTO;
+    if (icmp6_csum(ip, icmp, plen) != 0)
+        return PKT_FRAME_E_CSUM;
+    out->src.family = PKT_ADDR_V6;
+    memcpy(out->src.bytes, ip + 8, 16);
+    return icmp_quote(icmp + ICMP_ERR_HDR_LEN, plen - ICMP_ERR_HDR_LEN, &self->v6, out);
+}
+
+/*
  * Neighbour discovery (RFC 4861) in an IPv6 packet the frame parser has
  * length-checked (payload length within the frame) and found not to be UDP.
  * Validity per §7.1.1/§7.1.2: hop limit 255, code 0, ICMP length >= 24,
@@ -156,6 +241,8 @@ static int classify_ndp(const uint8_t *frame, size_t off, bool tagged, bool to_u
     const uint8_t *icmp = ip + PKT_IPV6_HDR_LEN;
     if (plen < 4)
         return PKT_FRAME_E_LEN;
+    if (icmp[0] == ICMP6_UNREACH && to_unicast)
+        return classify_icmp6(ip, plen, self, out);
     if (icmp[0] != ICMP6_NS && icmp[0] != ICMP6_NA)
         return to_unicast ? PKT_FRAME_E_PROTO : PKT_RAW_IGNORE;
     if (tagged)
@@ -264,6 +351,8 @@ int pkt_raw_classify(const uint8_t *frame, size_t len, const struct pkt_raw_self
         if (memcmp(frame + off + 16, self->v4.bytes, 4) != 0)
             return PKT_RAW_IGNORE;
         rc = pkt_frame_parse(frame, len, &fi);
+        if (rc == PKT_FRAME_E_PROTO)
+            return classify_icmp4(frame + off, self, out);
         break;
     case PKT_ETHERTYPE_IPV6: {
         if (self->v6.family != PKT_ADDR_V6)

@@ -26,6 +26,12 @@
  * drop counters are about traffic sent to us. ARP and NDP frames carrying a
  * VLAN tag are ignored too: the engines transmit untagged, so an answer
  * would reach another VLAN. UDP frames may be tagged.
+ *
+ * ICMP destination unreachable to us (RFC 792 type 3, RFC 4443 type 1) is
+ * recognised when its checksum holds and it quotes a UDP datagram from our
+ * address (PKT_RAW_ICMP_UNREACH, with what it quotes); whether we really
+ * sent that datagram is the engine's question (packet/probes.h). Other
+ * ICMP to us stays "proto".
  */
 #ifndef FCRSCAN_PACKET_RAW_H
 #define FCRSCAN_PACKET_RAW_H
@@ -56,12 +62,13 @@ struct pkt_raw_self {
 
 /* What a received frame is; pkt_raw_classify's non-negative results. */
 enum pkt_raw_kind {
-    PKT_RAW_IGNORE = 0,      /* not addressed to us (see the policy above) */
-    PKT_RAW_UDP = 1,         /* a valid UDP datagram to one of our addresses */
-    PKT_RAW_ARP_REQUEST = 2, /* who-has our IPv4: the reply is in reply[] */
-    PKT_RAW_ARP_REPLY = 3,   /* an ARP reply to us: learned_* */
-    PKT_RAW_NDP_SOLICIT = 4, /* NS for our IPv6: the NA is in reply[] */
-    PKT_RAW_NDP_ADVERT = 5,  /* NA to us: learned_* */
+    PKT_RAW_IGNORE = 0,       /* not addressed to us (see the policy above) */
+    PKT_RAW_UDP = 1,          /* a valid UDP datagram to one of our addresses */
+    PKT_RAW_ARP_REQUEST = 2,  /* who-has our IPv4: the reply is in reply[] */
+    PKT_RAW_ARP_REPLY = 3,    /* an ARP reply to us: learned_* */
+    PKT_RAW_NDP_SOLICIT = 4,  /* NS for our IPv6: the NA is in reply[] */
+    PKT_RAW_NDP_ADVERT = 5,   /* NA to us: learned_* */
+    PKT_RAW_ICMP_UNREACH = 6, /* destination unreachable quoting a datagram from us: quoted_* */
 };
 
 /* pkt_raw_classify's result; pointers borrow the frame. */
@@ -81,6 +88,14 @@ struct pkt_raw_rx {
     /* PKT_RAW_ARP_REQUEST / PKT_RAW_NDP_SOLICIT: octets written to reply
      * (0 when reply was NULL or too small). */
     uint16_t reply_len;
+    /* PKT_RAW_ICMP_UNREACH (src is the ICMP sender): the quoted datagram's
+     * destination and ports (its source is our address), and as much of
+     * its UDP payload as the message quotes (possibly nothing). */
+    struct pkt_addr quoted_dst;
+    uint16_t quoted_src_port;
+    uint16_t quoted_dst_port;
+    const uint8_t *quoted_payload;
+    uint16_t quoted_payload_len;
 };
 
 /*
@@ -89,8 +104,9 @@ struct pkt_raw_rx {
  * pkt_frame_err (PKT_FRAME_E_SHORT .. PKT_FRAME_E_EXTHDR) for a frame to us
  * that must be dropped and counted: the checks of pkt_frame_parse (lengths,
  * checksums, fragments), "proto" for IP traffic to us that is neither UDP
- * nor usable NDP (ICMPv6 other than NS/NA, NDP with hop limit != 255, bad
- * options), "csum" for a bad ICMPv6 checksum. For an ARP request or NS for
+ * nor usable NDP nor a destination unreachable quoting our UDP datagram
+ * (other ICMP and ICMPv6, NDP with hop limit != 255, bad options), "csum"
+ * for a bad ICMP or ICMPv6 checksum. For an ARP request or NS for
  * our address, the answer frame is written to reply[0..reply_cap) when
  * reply_cap >= PKT_RAW_CTRL_MAX (reply may be NULL). A duplicate address
  * detection probe (NS from ::) is ignored.

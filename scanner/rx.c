@@ -46,6 +46,51 @@ static void drop_unmatched(struct scan *s, struct worker *w, uint64_t key,
 }
 
 /*
+ * Whether reply r (from resolver ri, on local_port), whose question matches
+ * no query in flight, has the ID, port and source of a pending query (the
+ * one last sent with that ID): then it answers another name, type or class
+ * than we asked (M04). Reads the slot only after seeing it pending, inside
+ * the caller's epoch section, so it cannot be reinitialised meanwhile.
+ */
+static bool question_mismatch(struct scan *s, const struct pkt_dns_reply *r, int ri,
+                              uint16_t local_port)
+{
+    uint32_t v = atomic_load_explicit(&s->by_id[r->id], memory_order_relaxed);
+    if (v == 0)
+        return false;
+    uint32_t ref = v - 1;
+    const struct scan_lookup *l = scan_lookup_of(s, ref);
+    unsigned cur;
+    bool phase2;
+    if (!scan_qs_pending(atomic_load_explicit(&l->state, memory_order_acquire), &cur, &phase2))
+        return false;
+    uint16_t qtype = scan_lookup_ops_of(ref)->qtype(s, ref, phase2);
+    for (unsigned a = 0; a <= cur; a++) {
+        struct ident id;
+        scan_ident_make(s, qtype, a, l->qname, l->qname_len, &id);
+        if (id.id == r->id && id.port == local_port &&
+            (int)atomic_load_explicit(&l->res_of[a], memory_order_acquire) == ri)
+            return true;
+    }
+    return false;
+}
+
+/* A reply whose question (key) matches no query in flight: one we
+ * remember ending (duplicate, conflict, late), one that carries a pending
+ * query's ID under another question (question-mismatch), else late. */
+static void drop_foreign(struct scan *s, struct worker *w, uint64_t key,
+                         const struct pkt_dns_reply *r, int ri, uint16_t local_port)
+{
+    const struct recent *rc = &s->recent[key & (RECENT_SLOTS - 1)];
+    if (atomic_load_explicit(&rc->key, memory_order_relaxed) != key &&
+        question_mismatch(s, r, ri, local_port)) {
+        cnt_add(&w->c.dropped[STATS_DROP_QUESTION], 1);
+        return;
+    }
+    drop_unmatched(s, w, key, r);
+}
+
+/*
  * The RX worker that took the answer publishes its fingerprint right after
  * its claim; another RX worker can get here in between and waits for it, a
  * few instructions unless the winner was preempted (then, after a bounded
@@ -166,7 +211,7 @@ static void rx_ptr(struct scan *s, struct worker *w, const struct pkt_dns_reply 
             return;
         }
     }
-    drop_unmatched(s, w, key, r);
+    drop_foreign(s, w, key, r, ri, local_port);
 }
 
 /* An A/AAAA answer: its question names a forward entry. */
@@ -216,7 +261,7 @@ static void rx_fwd(struct scan *s, struct worker *w, const struct pkt_dns_reply 
     if (ended != UINT32_MAX &&
         scan_lookup_answer(s, w, ended, ended_key, r, ri, local_port, false, 0, 0))
         return;
-    drop_unmatched(s, w, first_key, r);
+    drop_foreign(s, w, first_key, r, ri, local_port);
 }
 
 static void rx_one(struct scan *s, struct worker *w, const struct pkt_dgram *d)

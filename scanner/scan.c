@@ -93,6 +93,7 @@ static void scan_free(struct scan *s)
     free(s->tcpjobs);
     scan_hindex_fini(&s->index);
     free(s->recent);
+    free(s->by_id);
     free(s->ck_pending);
     free(s->live);
     for (unsigned i = 0; i < W_MAX; i++) {
@@ -115,6 +116,7 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     s->tgts = calloc(s->nb_tgts, sizeof(s->tgts[0]));
     s->fwds = calloc(s->nb_fwds, sizeof(s->fwds[0]));
     s->recent = calloc(RECENT_SLOTS, sizeof(s->recent[0]));
+    s->by_id = calloc(65536, sizeof(s->by_id[0]));
     s->txreqs = calloc(nb_q, sizeof(s->txreqs[0]));
     s->nb_tcpjobs = cfg->tcp_jobs > 0 ? cfg->tcp_jobs : SCAN_TCP_JOBS_DEFAULT;
     s->tcp_conns = cfg->tcp_conns > 0 ? cfg->tcp_conns : SCAN_TCP_CONNS_DEFAULT;
@@ -124,8 +126,8 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
     if (s->live == NULL || (cfg->hooks.checkpoint != NULL &&
                             (s->ck_pending = calloc(s->nb_tgts, sizeof(s->ck_pending[0]))) == NULL))
         goto nomem;
-    if (s->tgts == NULL || s->fwds == NULL || s->recent == NULL || s->txreqs == NULL ||
-        s->tcpjobs == NULL)
+    if (s->tgts == NULL || s->fwds == NULL || s->recent == NULL || s->by_id == NULL ||
+        s->txreqs == NULL || s->tcpjobs == NULL)
         goto nomem;
     if (scan_idxq_init(&s->tgt_free, s->nb_tgts) || scan_idxq_init(&s->fwd_free, s->nb_fwds) ||
         scan_idxq_init(&s->fwd_idle, s->nb_fwds) || scan_idxq_init(&s->txreq_q, nb_q) ||
@@ -271,6 +273,12 @@ int scan_run(const struct scan_config *cfg, struct scan_result *res)
     if (s->engine != NULL) {
         if (cfg->engine_ops->rx_missed != NULL)
             res->totals.dropped[STATS_DROP_ENGINE_MISSED] += cfg->engine_ops->rx_missed(s->engine);
+        if (cfg->engine_ops->icmp_errors != NULL) {
+            uint64_t ic[2] = { 0, 0 };
+            cfg->engine_ops->icmp_errors(s->engine, ic);
+            res->totals.dropped[STATS_DROP_ICMP] += ic[0];
+            res->totals.dropped[STATS_DROP_ICMP_UNMATCHED] += ic[1];
+        }
         res->totals.send_errors += cfg->engine_ops->tx_errors(s->engine);
     }
     res->targets_started = atomic_load(&s->started);

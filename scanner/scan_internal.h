@@ -214,6 +214,11 @@ struct scan {
     struct scan_hindex index;
     struct scan_epoch epoch;
     struct recent *recent;
+    /* The query (ref + 1, 0: none) last sent with each DNS ID, so that a
+     * reply whose question is none of ours can be recognised as carrying
+     * a pending query's ID, port and source (docs/test-cases.md M04).
+     * TX writes, RX reads. */
+    _Atomic uint32_t *by_id;
     uint64_t *ck_pending; /* checkpoints: room for every target slot */
     /* Resume bookkeeping per target slot, compact so that a checkpoint
      * scans it fast: (TX worker << 56 | position) + 1 from admission until

@@ -107,6 +107,7 @@ static void tx_send(struct scan *s, struct worker *w, struct txbatch *b, uint32_
      * against it. */
     id.resolver = scan_resolver_pick(s, id.resolver, w->now_ns);
     atomic_store_explicit(&l->res_of[attempt], (uint8_t)id.resolver, memory_order_release);
+    atomic_store_explicit(&s->by_id[id.id], ref + 1, memory_order_relaxed);
     const struct scan_resolver *res = &cfg->resolvers[id.resolver];
 
     if (b->n == TX_BATCH_MAX)

@@ -57,6 +57,8 @@ static const char *const drop_names[STATS_DROP_COUNT] = {
     "conflict",
     "oversize",
     "engine-missed",
+    "icmp",
+    "icmp-unmatched",
 };
 
 _Static_assert(STATS_DROP_DNS_LAST - STATS_DROP_DNS_FIRST + 1 == -PKT_DNS_E_TOOMANY,

@@ -37,6 +37,10 @@ enum stats_drop {
     STATS_DROP_OVERSIZE,          /* "oversize": datagram larger than the receive buffer */
     STATS_DROP_ENGINE_MISSED,     /* "engine-missed": lost below the engine (NIC, capture
                                      ring or socket buffer full), packet/engine.h rx_missed */
+    STATS_DROP_ICMP,              /* "icmp": ICMP unreachable quoting a query we sent (the
+                                     query stays pending), packet/engine.h icmp_errors */
+    STATS_DROP_ICMP_UNMATCHED,    /* "icmp-unmatched": ICMP unreachable quoting no query of
+                                     ours (forged or too short): ignored */
     STATS_DROP_COUNT
 };
 

@@ -12,7 +12,8 @@
  * - an ARP reply or neighbour advertisement we build is well formed: the
  *   asker, classifying it, learns our address and MAC (and the NA's
  *   ICMPv6 checksum verifies);
- * - replies and advertisements to us always carry what was learned.
+ * - replies and advertisements to us always carry what was learned;
+ * - an ICMP unreachable's quoted payload lies inside the input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -139,6 +140,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case PKT_RAW_ARP_REPLY:
     case PKT_RAW_NDP_ADVERT:
         if (!rx.has_learned && kind == PKT_RAW_NDP_ADVERT)
+            abort();
+        break;
+    case PKT_RAW_ICMP_UNREACH:
+        /* The quote lies inside the input and names a destination of the
+         * ICMP message's family. */
+        if (rx.quoted_payload < data || rx.quoted_payload_len > size ||
+            (size_t)(rx.quoted_payload - data) > size - rx.quoted_payload_len ||
+            rx.quoted_dst.family != rx.src.family)
             abort();
         break;
     default:

@@ -2,8 +2,9 @@
 """Write the seed corpus of fuzz_rawrx: whole frames as a raw engine with MAC
 02:53:00:00:01:00, 10.53.0.100 and fd53::100 receives them on the lab's
 segment (resolver 10.53.0.2 / fd53::2, MAC 02:53:00:00:00:02): DNS replies to
-us, ARP and neighbour discovery for and from us, traffic for other hosts,
-and the docs/test-cases.md P17/P18 damage (lengths, checksums, fragments, other
+us, ARP and neighbour discovery for and from us, ICMP destination
+unreachable about our datagrams (M13), traffic for other hosts, and the
+docs/test-cases.md P17/P18 damage (lengths, checksums, fragments, other
 protocols, truncation) on frames addressed to us.
 
 Deterministic (no randomness, no clock): running it again rewrites the same
@@ -198,6 +199,25 @@ def cases():
         icmp6(RES6, OUR6, struct.pack("!BBHI", 135, 0, 0, 0) + OUR6), hop=255)
     c["p18-three-vlan-tags"] = OUR_MAC + RES_MAC + b"\x88\xa8\x00\x01\x81\x00\x00\x02\x81\x00" \
         b"\x00\x03\x08\x00" + good4[14:]
+    # M13: destination unreachable quoting our query (whole, RFC 792's
+    # minimum, from another host), and damaged.
+    ours4 = ipv4(OUR4, RES4, 17, udp(OUR4, RES4, 40000, 53, dns_ptr_reply(), False))
+    ours6 = ipv6(OUR6, RES6, 17, udp(OUR6, RES6, 40000, 53, dns_ptr_reply(), True))
+
+    def unreach4(quote, code=3):
+        msg = struct.pack("!BBHI", 3, code, 0, 0) + quote
+        msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+        return eth(OUR_MAC, RES_MAC, 0x0800) + ipv4(RES4, OUR4, 1, msg)
+
+    c["m13-icmp4-unreach-quoting-us"] = unreach4(ours4)
+    c["m13-icmp4-unreach-minimal-quote"] = unreach4(ours4[:28], code=1)
+    c["m13-icmp4-unreach-quoting-other"] = unreach4(ours4[:12] + OTHER4 + ours4[16:])
+    bad = unreach4(ours4)
+    c["m13-icmp4-unreach-bad-csum"] = bad[:-1] + bytes([bad[-1] ^ 0x5A])
+    c["m13-icmp6-unreach-quoting-us"] = eth(OUR_MAC, RES_MAC, 0x86DD) + ipv6(
+        RES6, OUR6, 58, icmp6(RES6, OUR6, struct.pack("!BBHI", 1, 4, 0, 0) + ours6))
+    c["m13-icmp6-unreach-short-quote"] = eth(OUR_MAC, RES_MAC, 0x86DD) + ipv6(
+        RES6, OUR6, 58, icmp6(RES6, OUR6, struct.pack("!BBHI", 1, 4, 0, 0) + ours6[:44]))
     for cut in (0, 6, 13, 14, 15, 20, 33, 34, 41, 42):
         c["p18-truncated-udp4-%d" % cut] = good4[:cut]
     for cut in (14, 30, 53, 54, 61, 62):

@@ -32,6 +32,8 @@
 #include "packet/raw.h"
 #include "packet/rev.h"
 
+#include "icmp_frame.h"
+
 #define EAL_ARGS "--no-huge --no-pci --no-shconf -m 256 --vdev=net_ring0"
 
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -283,6 +285,52 @@ Test(pkt_engine_dpdk, counts_damaged_frames_by_reason, .timeout = 60)
     ops()->rx_drops(e, drops);
     cr_assert_eq(drops[-PKT_FRAME_E_CSUM - 1], 1);
     cr_assert_eq(drops[-PKT_FRAME_E_SHORT - 1], 1);
+    ops()->close(e);
+}
+
+/* M13: a port unreachable quoting a datagram the engine sent counts as
+ * ours; one quoting an ID it never sent, or quoting too little to tell, as
+ * unmatched. Neither is handed up as a datagram. */
+Test(pkt_engine_dpdk, unreachables_are_counted_as_quoting_our_probe_or_not, .timeout = 60)
+{
+    struct pkt_engine *e = open_loop("10.53.0.100", NULL);
+    struct pkt_addr us = addr("10.53.0.100"), router = addr("10.53.0.1");
+    static struct batch b;
+    make_queries(&b, 1, us, 0);
+    cr_assert_eq(ops()->tx_burst(e, 0, b.d, 1), 1);
+    static struct pkt_dgram got[4];
+    static uint8_t copy[4][4096];
+    cr_assert_eq(receive(e, got, copy, 1), 1, "our query looped back");
+    /* What it quotes: our datagram as it went out (IP onwards). */
+    struct pkt_frame_udp spec = { .src = us,
+                                  .dst = b.d[0].peer,
+                                  .src_port = b.d[0].local_port,
+                                  .dst_port = b.d[0].peer_port,
+                                  .ttl = 64 };
+    uint8_t sent[256], f[512];
+    int sn = pkt_frame_udp_build(sent, sizeof(sent), &spec, b.d[0].data, b.d[0].len);
+    cr_assert_gt(sn, 0);
+    struct rte_ether_addr mac;
+    cr_assert_eq(rte_eth_macaddr_get(0, &mac), 0);
+    static const uint8_t router_mac[6] = { 0x02, 0x53, 0, 0, 0, 0x01 };
+    size_t n = test_icmp_frame(f, mac.addr_bytes, router_mac, router, us, 3, 3, sent + 14,
+                               (size_t)sn - 14);
+    inject(f, n);
+    sent[14 + 28] ^= 0xFF; /* the quoted DNS ID: one we never sent */
+    n = test_icmp_frame(f, mac.addr_bytes, router_mac, router, us, 3, 3, sent + 14,
+                        (size_t)sn - 14);
+    inject(f, n);
+    n = test_icmp_frame(f, mac.addr_bytes, router_mac, router, us, 3, 3, sent + 14, 28);
+    inject(f, n); /* IP + UDP header only */
+    struct pkt_dgram d[8];
+    cr_assert_eq(ops()->rx_burst(e, 0, d, 8, 50), 0, "errors are not datagrams");
+    uint64_t ic[2];
+    ops()->icmp_errors(e, ic);
+    cr_assert_eq(ic[0], 1, "quoting our probe: %llu", (unsigned long long)ic[0]);
+    cr_assert_eq(ic[1], 2, "quoting none: %llu", (unsigned long long)ic[1]);
+    uint64_t drops[8];
+    ops()->rx_drops(e, drops);
+    cr_assert_eq(drops[-PKT_FRAME_E_PROTO - 1], 0, "not counted as proto drops any more");
     ops()->close(e);
 }
 

@@ -15,6 +15,7 @@
 #include "packet/frame.h"
 #include "packet/raw.h"
 
+#include "icmp_frame.h"
 #include "ref_csum.h"
 
 static const uint8_t OUR_MAC[6] = { 0x02, 0x53, 0x00, 0x00, 0x01, 0x00 };
@@ -206,6 +207,103 @@ Test(pkt_raw, damaged_frames_to_us_are_drops_by_reason)
     g[12] = 0x88;
     g[13] = 0xb5;
     cr_assert_eq(pkt_raw_classify(g, (size_t)n, &self, &rx, NULL, 0), PKT_FRAME_E_ETHERTYPE);
+}
+
+/* ---- ICMP destination unreachable (M13) ------------------------------------------ */
+
+/* An ICMP error from the resolver's MAC to ours (icmp_frame.h). */
+static size_t icmp_frame(uint8_t *buf, struct pkt_addr from, struct pkt_addr to, uint8_t type,
+                         uint8_t code, const uint8_t *q, size_t qlen)
+{
+    return test_icmp_frame(buf, OUR_MAC, RES_MAC, from, to, type, code, q + 14, qlen);
+}
+
+/* Our query to the resolver, as sent: the datagram an ICMP error quotes. */
+static int our_query(uint8_t *buf, size_t cap, bool six)
+{
+    struct pkt_frame_udp spec;
+    memset(&spec, 0, sizeof(spec));
+    memcpy(spec.src_mac, OUR_MAC, 6);
+    memcpy(spec.dst_mac, RES_MAC, 6);
+    spec.src = six ? us().v6 : us().v4;
+    spec.dst = six ? resolver().v6 : resolver().v4;
+    spec.src_port = 40001;
+    spec.dst_port = 53;
+    spec.ttl = 64;
+    return pkt_frame_udp_build(buf, cap, &spec, DNS, sizeof(DNS));
+}
+
+static void unreachable_quote(bool six)
+{
+    struct pkt_raw_self self = us();
+    struct pkt_addr router = six ? v6("fd53::1") : v4(10, 53, 0, 1);
+    struct pkt_addr res = six ? resolver().v6 : resolver().v4;
+    struct pkt_addr ours = six ? self.v6 : self.v4;
+    uint8_t q[128], f[256];
+    int qn = our_query(q, sizeof(q), six);
+    cr_assert_gt(qn, 0);
+    size_t whole = (size_t)qn - 14;
+    size_t n = icmp_frame(f, router, ours, six ? 1 : 3, six ? 4 : 3, q, whole);
+    struct pkt_raw_rx rx;
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_RAW_ICMP_UNREACH);
+    cr_assert(pkt_addr_equal(&rx.src, &router), "the ICMP sender");
+    cr_assert(pkt_addr_equal(&rx.quoted_dst, &res), "the quoted destination");
+    cr_assert_eq(rx.quoted_src_port, 40001);
+    cr_assert_eq(rx.quoted_dst_port, 53);
+    cr_assert_eq(rx.quoted_payload_len, sizeof(DNS));
+    cr_assert_eq(memcmp(rx.quoted_payload, DNS, sizeof(DNS)), 0);
+    /* RFC 792's minimum quote (IP header + 8): no DNS ID to check. */
+    n = icmp_frame(f, router, ours, six ? 1 : 3, 1, q, (six ? 40 : 20) + 8);
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_RAW_ICMP_UNREACH);
+    cr_assert_eq(rx.quoted_payload_len, 0);
+    cr_assert_eq(rx.quoted_dst_port, 53);
+}
+
+Test(pkt_raw, ipv4_unreachable_quoting_our_datagram_says_what_it_quotes)
+{
+    unreachable_quote(false);
+}
+
+Test(pkt_raw, ipv6_unreachable_quoting_our_datagram_says_what_it_quotes)
+{
+    unreachable_quote(true);
+}
+
+Test(pkt_raw, unusable_icmp_to_us_is_dropped_by_reason)
+{
+    struct pkt_raw_self self = us();
+    struct pkt_addr router4 = v4(10, 53, 0, 1), router6 = v6("fd53::1");
+    uint8_t q[128], q6[128], f[256];
+    int qn = our_query(q, sizeof(q), false), qn6 = our_query(q6, sizeof(q6), true);
+    struct pkt_raw_rx rx;
+    size_t n = icmp_frame(f, router4, self.v4, 3, 3, q, (size_t)qn - 14);
+    f[n - 1] ^= 0x10; /* the ICMP checksum no longer holds */
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_FRAME_E_CSUM);
+    n = icmp_frame(f, router6, self.v6, 1, 4, q6, (size_t)qn6 - 14);
+    f[n - 1] ^= 0x10;
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_FRAME_E_CSUM);
+    /* An echo request, a time exceeded: not ours to use. */
+    n = icmp_frame(f, router4, self.v4, 8, 0, q, (size_t)qn - 14);
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_FRAME_E_PROTO);
+    n = icmp_frame(f, router6, self.v6, 3, 0, q6, (size_t)qn6 - 14);
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_FRAME_E_PROTO);
+    /* Quoting less than the UDP header. */
+    n = icmp_frame(f, router4, self.v4, 3, 3, q, 20 + 4);
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_FRAME_E_PROTO);
+    /* Quoting a datagram from another host. */
+    uint8_t o[128];
+    memcpy(o, q, (size_t)qn);
+    o[14 + 15] = 99; /* quoted source 10.53.0.99 (its checksum is not ours to check) */
+    n = icmp_frame(f, router4, self.v4, 3, 3, o, (size_t)qn - 14);
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_FRAME_E_PROTO);
+    /* Quoting TCP. */
+    memcpy(o, q, (size_t)qn);
+    o[14 + 9] = 6;
+    n = icmp_frame(f, router4, self.v4, 3, 3, o, (size_t)qn - 14);
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_FRAME_E_PROTO);
+    /* To another host: not looked at. */
+    n = icmp_frame(f, router4, v4(10, 53, 0, 10), 3, 3, q, (size_t)qn - 14);
+    cr_assert_eq(pkt_raw_classify(f, n, &self, &rx, NULL, 0), PKT_RAW_IGNORE);
 }
 
 /* ---- ARP ------------------------------------------------------------------------- */

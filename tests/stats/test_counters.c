@@ -46,6 +46,8 @@ Test(stats_counters, drop_keys_are_the_documented_unique_strings)
         "conflict",
         "oversize",
         "engine-missed",
+        "icmp",
+        "icmp-unmatched",
     };
     for (unsigned d = 0; d < STATS_DROP_COUNT; d++) {
         cr_assert_str_eq(stats_drop_name(d), want[d], "drop %u", d);

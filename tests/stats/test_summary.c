@@ -96,7 +96,7 @@ static const char py_check[] =
     "      'frame-proto','frame-csum','frame-ext_header','wrong-source','wrong-port',\n"
     "      "
     "'wrong-id','question-mismatch','case-0x20','duplicate','late','conflict','oversize','engine-"
-    "missed']\n"
+    "missed','icmp','icmp-unmatched']\n"
     "assert list(d['dropped']) == dr, list(d['dropped'])\n"
     "assert d['dropped']['question-mismatch'] == 9 and d['dropped']['frame-short'] == 4\n"
     "assert d['dropped']['question'] == 0\n"
@@ -148,7 +148,7 @@ Test(stats_summary, defaults_version_and_zero_counters)
     cr_assert_eq(strncmp(j.buf, want, strlen(want)), 0, "%s", j.buf);
     cr_assert_not_null(strstr(j.buf, "\"rcodes\":{},"), "no rcode occurred");
     cr_assert_not_null(strstr(j.buf, "\"pass\":0,"));
-    cr_assert_not_null(strstr(j.buf, "\"engine-missed\":0}"));
+    cr_assert_not_null(strstr(j.buf, "\"engine-missed\":0,\"icmp\":0,\"icmp-unmatched\":0}"));
     cr_assert_not_null(strstr(j.buf, "\"rate_qps\":0.0,"));
     cr_assert_not_null(strstr(j.buf, "\"elapsed_s\":0.000,"));
     stats_json_fini(&j);
