@@ -101,25 +101,10 @@ void scan_hindex_buckets(const struct scan_hindex *h, uint64_t hash, uint64_t ou
     out[1] = bucket2(h, hash);
 }
 
-unsigned scan_hindex_occupants(const struct scan_hindex *h, uint64_t hash, uint32_t *refs,
-                               unsigned cap)
-{
-    const uint64_t bs[2] = { bucket1(h, hash), bucket2(h, hash) };
-    unsigned n = 0;
-    for (unsigned k = 0; k < 2 && n < cap; k++) {
-        if (k == 1 && bs[1] == bs[0])
-            break;
-        for (unsigned i = 0; i < SCAN_HINDEX_WAYS && n < cap; i++) {
-            uint64_t c =
-                atomic_load_explicit(&h->cells[bs[k] * SCAN_HINDEX_WAYS + i], memory_order_acquire);
-            if (c != 0)
-                refs[n++] = (uint32_t)(c & 0xFFFFFFFFu) - 1u;
-        }
-    }
-    return n;
-}
-
-unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *refs, unsigned cap)
+/* The refs of the cells in hash's two buckets: those carrying its tag, or
+ * every occupied one (any_tag). */
+static unsigned collect(const struct scan_hindex *h, uint64_t hash, bool any_tag, uint32_t *refs,
+                        unsigned cap)
 {
     uint64_t tag = hash & 0xFFFFFFFF00000000ull;
     const uint64_t bs[2] = { bucket1(h, hash), bucket2(h, hash) };
@@ -130,9 +115,20 @@ unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *
         for (unsigned i = 0; i < SCAN_HINDEX_WAYS && n < cap; i++) {
             uint64_t c =
                 atomic_load_explicit(&h->cells[bs[k] * SCAN_HINDEX_WAYS + i], memory_order_acquire);
-            if (c != 0 && (c & 0xFFFFFFFF00000000ull) == tag)
+            if (c != 0 && (any_tag || (c & 0xFFFFFFFF00000000ull) == tag))
                 refs[n++] = (uint32_t)(c & 0xFFFFFFFFu) - 1u;
         }
     }
     return n;
+}
+
+unsigned scan_hindex_occupants(const struct scan_hindex *h, uint64_t hash, uint32_t *refs,
+                               unsigned cap)
+{
+    return collect(h, hash, true, refs, cap);
+}
+
+unsigned scan_hindex_find(const struct scan_hindex *h, uint64_t hash, uint32_t *refs, unsigned cap)
+{
+    return collect(h, hash, false, refs, cap);
 }
