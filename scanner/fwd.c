@@ -63,16 +63,21 @@ void scan_fwd_unref(struct scan *s, struct worker *w, uint32_t ref)
         atomic_store(&f->in_idle, 0);
 }
 
-bool scan_fwd_withdraw(struct scan *s, struct worker *w, uint32_t ref)
+/* Evict indexed entry ref if its reference count is exactly refs (refs ->
+ * EVICTING: nobody can take it any more): out of the index, retired. */
+static bool fwd_evict_at(struct scan *s, struct worker *w, uint32_t ref, uint32_t refs)
 {
     struct fwd *f = scan_fwd_of(s, ref);
-    uint32_t one = 1;
-    /* refs 1 -> EVICTING: no one can take it any more. */
-    if (!atomic_compare_exchange_strong(&f->refs, &one, FWD_EVICTING))
+    if (!atomic_compare_exchange_strong(&f->refs, &refs, FWD_EVICTING))
         return false;
     scan_hindex_remove(&s->index, f->l.hkey, ref);
     scan_retire(s, w, ref);
     return true;
+}
+
+bool scan_fwd_withdraw(struct scan *s, struct worker *w, uint32_t ref)
+{
+    return fwd_evict_at(s, w, ref, 1);
 }
 
 /* Forward entry finished (state already DONE): wake every waiting target. */
@@ -200,14 +205,9 @@ bool scan_fwd_make_room(struct scan *s, struct worker *w, uint64_t hash)
     for (unsigned i = 0; i < n; i++) {
         if (!(refs[i] & SCAN_REF_FWD))
             continue;
-        struct fwd *f = scan_fwd_of(s, refs[i]);
-        uint32_t zero = 0;
         /* Only a cached answer nobody holds (refs 0) may go. */
-        if (!atomic_compare_exchange_strong(&f->refs, &zero, FWD_EVICTING))
-            continue;
-        scan_hindex_remove(&s->index, f->l.hkey, refs[i]);
-        scan_retire(s, w, refs[i]);
-        freed = true;
+        if (fwd_evict_at(s, w, refs[i], 0))
+            freed = true;
     }
     return freed;
 }
@@ -221,11 +221,8 @@ void scan_fwd_evict_idle(struct scan *s, struct worker *w)
            scan_idxq_pop(&s->fwd_idle, &ref)) {
         struct fwd *f = scan_fwd_of(s, ref);
         atomic_store(&f->in_idle, 0);
-        uint32_t zero = 0;
-        if (!atomic_compare_exchange_strong(&f->refs, &zero, FWD_EVICTING))
-            continue; /* in use again; it re-enters the idle list later */
-        scan_hindex_remove(&s->index, f->l.hkey, ref);
-        scan_retire(s, w, ref);
+        /* In use again: it re-enters the idle list later. */
+        (void)fwd_evict_at(s, w, ref, 0);
     }
 }
 
