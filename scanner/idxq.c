@@ -78,5 +78,8 @@ size_t scan_idxq_count(const struct scan_idxq *q)
 {
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    return t > h ? (size_t)(t - h) : 0;
+    /* Through the difference, as push and pop compare positions: they may
+     * wrap. Negative when head was read after pops overtook the tail read. */
+    int64_t d = (int64_t)(t - h);
+    return d > 0 ? (size_t)d : 0;
 }
