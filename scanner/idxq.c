@@ -1,5 +1,6 @@
 /* scanner/idxq.c - see idxq.h. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "scanner/bits.h"
@@ -45,7 +46,20 @@ bool scan_idxq_push(struct scan_idxq *q, uint32_t v)
                 return true;
             }
         } else if (dif < 0) {
-            return false;
+            /*
+             * The cell still holds its value of the lap before. Either the
+             * queue is full, or the consumer that took that value has moved
+             * the head and not yet released the cell (preempted between the
+             * two) while others went a whole lap round. Refusing then would
+             * leave the caller with a value and nowhere to put it: a free
+             * list that holds every slot would lose one. So only a full
+             * count refuses; otherwise wait for that consumer.
+             */
+            uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+            if ((int64_t)(pos - head) >= (int64_t)(q->mask + 1))
+                return false;
+            sched_yield();
+            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
         } else {
             pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
         }
@@ -78,5 +92,8 @@ size_t scan_idxq_count(const struct scan_idxq *q)
 {
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    return t > h ? (size_t)(t - h) : 0;
+    /* Through the difference, as push and pop compare positions: they may
+     * wrap. Negative when head was read after pops overtook the tail read. */
+    int64_t d = (int64_t)(t - h);
+    return d > 0 ? (size_t)d : 0;
 }

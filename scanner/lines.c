@@ -61,7 +61,7 @@ size_t scan_lines_take(struct scan_lines *r, char *out, size_t out_cap)
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
     size_t n = 0;
-    while (head < tail) {
+    while (head != tail) {
         uint32_t l32;
         ring_copy_out(r, head, &l32, sizeof(l32));
         if (n + l32 > out_cap)

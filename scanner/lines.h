@@ -26,9 +26,10 @@ void scan_lines_fini(struct scan_lines *r);
 /* Producer: append one line (len <= cap/2). False when there is no room now. */
 bool scan_lines_put(struct scan_lines *r, const char *line, size_t len);
 /*
- * Consumer: the contiguous readable bytes (whole lines only) starting at the
- * head, without consuming; returns their length (0 when empty). The lines
- * are returned without their length prefixes: out receives a copy.
+ * Consumer: copy the oldest whole lines, without their length prefixes, into
+ * out (at most out_cap octets; a line is never cut) and consume them.
+ * Returns the octets copied: 0 when empty, and also while the oldest line is
+ * longer than out_cap, so give out_cap >= cap / 2.
  */
 size_t scan_lines_take(struct scan_lines *r, char *out, size_t out_cap);
 bool scan_lines_empty(struct scan_lines *r);
