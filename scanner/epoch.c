@@ -23,8 +23,12 @@ void scan_epoch_init(struct scan_epoch *e, unsigned nb_workers)
 void scan_epoch_enter(struct scan_epoch *e, unsigned w)
 {
     uint64_t g = atomic_load_explicit(&e->global, memory_order_relaxed);
-    /* seq_cst: the announcement must be visible before any slot is read. */
+    /* The announcement must be visible before any slot is read: a store
+     * followed by acquire loads is not ordered by C11 on its own (it is on
+     * x86, not on every ARM), so a full fence, paired with the one in
+     * scan_epoch_advance. */
     atomic_store_explicit(&e->worker[w].local, g, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
 }
 
 void scan_epoch_exit(struct scan_epoch *e, unsigned w)
@@ -34,6 +38,7 @@ void scan_epoch_exit(struct scan_epoch *e, unsigned w)
 
 uint64_t scan_epoch_advance(struct scan_epoch *e)
 {
+    atomic_thread_fence(memory_order_seq_cst); /* pairs with scan_epoch_enter's */
     uint64_t g = atomic_load_explicit(&e->global, memory_order_seq_cst);
     for (unsigned i = 0; i < e->nb_workers; i++) {
         uint64_t l = atomic_load_explicit(&e->worker[i].local, memory_order_seq_cst);

@@ -43,6 +43,11 @@ static inline bool scan_qs_pending(uint32_t s, unsigned *attempt, bool *phase2)
     *phase2 = (s & SCAN_Q_PHASE2) != 0;
     return true;
 }
+/* True when the TCP worker owns the query (either phase). */
+static inline bool scan_qs_is_tcp(uint32_t s)
+{
+    return (s & SCAN_Q_ATTEMPTS) == SCAN_Q_TCP;
+}
 static inline uint32_t scan_qs_pending_make(uint32_t gen, unsigned attempt, bool phase2)
 {
     return scan_qs_make(gen, (attempt + 1u) | (phase2 ? SCAN_Q_PHASE2 : 0u));

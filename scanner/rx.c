@@ -100,7 +100,7 @@ void scan_count_ended(struct scan *s, struct worker *w, const struct scan_lookup
                       const struct pkt_dns_reply *r, uint64_t key)
 {
     unsigned drop = STATS_DROP_LATE;
-    if (scan_qs_q(st) == SCAN_Q_TCP) {
+    if (scan_qs_is_tcp(st)) {
         drop = STATS_DROP_DUPLICATE; /* its UDP copy was truncated, and taken */
     } else if (scan_qs_q(st) == SCAN_Q_DONE || scan_qs_q(st) == SCAN_Q_IDLE) {
         /* Ended (DONE), or its whole target or entry finished since (IDLE,

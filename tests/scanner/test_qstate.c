@@ -112,3 +112,16 @@ Test(scan_qstate, state_codes_do_not_collide)
                   "attempt %u is coded as %#x", a, q);
     }
 }
+
+/* A query the TCP worker owns is recognised in either phase (the phase-2
+ * bit rides along): a UDP copy of its truncated answer is a duplicate. */
+Test(scan_qstate, tcp_ownership_is_seen_in_either_phase)
+{
+    for (uint32_t gen = 0; gen < 3; gen++) {
+        cr_assert(scan_qs_is_tcp(scan_qs_make(gen, SCAN_Q_TCP)));
+        cr_assert(scan_qs_is_tcp(scan_qs_make(gen, SCAN_Q_TCP | SCAN_Q_PHASE2)));
+        cr_assert_not(scan_qs_is_tcp(scan_qs_make(gen, SCAN_Q_DONE)));
+        cr_assert_not(scan_qs_is_tcp(scan_qs_make(gen, SCAN_Q_IDLE)));
+        cr_assert_not(scan_qs_is_tcp(scan_qs_pending_make(gen, 3, true)));
+    }
+}
