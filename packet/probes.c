@@ -92,6 +92,13 @@ int pkt_probes_new(struct pkt_probes **out)
     struct pkt_probes *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return -ENOMEM;
+    /* Touch every page now: a table filled as queries go out would grow
+     * the process by its size during the scan (memory must not grow with
+     * the work done), and take its page faults on the send path. The
+     * stores are atomic, so they cannot be optimised away as redundant
+     * after calloc. */
+    for (size_t i = 0; i < PKT_PROBES_SLOTS; i++)
+        atomic_store_explicit(&p->slot[i], 0, memory_order_relaxed);
     uint64_t k[3];
     if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k)) {
         int rc = errno != 0 ? -errno : -EIO;

@@ -136,6 +136,12 @@ static int scan_setup(struct scan *s, const struct scan_config *cfg, struct scan
         goto nomem;
     for (uint32_t i = 0; i < s->nb_tgts; i++)
         scan_idxq_push(&s->tgt_free, i);
+    /* Touched now, not as IDs and keys come up: memory does not grow
+     * during a scan (and no page faults on the packet path). */
+    for (uint32_t i = 0; i < 65536; i++)
+        atomic_store_explicit(&s->by_id[i], 0, memory_order_relaxed);
+    for (uint32_t i = 0; i < RECENT_SLOTS; i++)
+        atomic_store_explicit(&s->recent[i].key, 0, memory_order_relaxed);
     for (uint32_t i = 0; i < s->nb_fwds; i++)
         scan_idxq_push(&s->fwd_free, i);
     for (uint32_t i = 0; i < nb_q; i++)
